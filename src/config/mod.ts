@@ -1,0 +1,14 @@
+/**
+ * Configuration: schema, defaults and loading.
+ *
+ * @module
+ */
+export { type Config, configSchema, identityIdPattern } from "./schema.ts";
+export {
+  ConfigError,
+  DEFAULT_CONFIG_YAML,
+  describeIssues,
+  type LoadedConfig,
+  loadConfig,
+  parseConfig,
+} from "./load.ts";

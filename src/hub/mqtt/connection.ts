@@ -1,0 +1,280 @@
+/**
+ * One client connection: the per-connection state machine (awaiting CONNECT → connected →
+ * closed), packet framing and parsing, ordered QoS 1 acknowledgements, back-pressure, and
+ * the pull-based outbound window. Packet meanings live in the handler files; this file only
+ * moves bytes and keeps state.
+ *
+ * Invariants:
+ * - PUBACKs go out in the order the PUBLISHes came in [MQTT-4.6.0-2], and only after the
+ *   sink has durably accepted the message.
+ * - The hub never buffers more than one packet per client on input, and never more than
+ *   `maxInflight` unacknowledged messages per client on output.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import mqtt from "mqtt-packet";
+import type { IdentityId } from "../../identity/mod.ts";
+import type { Logger } from "../../log/mod.ts";
+import { FramingError, PacketFramer } from "./framing.ts";
+import type { DeliveryFeed, HubServices, MethodResponder, OutboundMessage } from "./services.ts";
+
+export type ConnectionState = "awaiting-connect" | "connected" | "closed";
+
+/** Persistent-session state kept across reconnects of a clean=0 client. */
+export interface SessionState {
+  subscriptions: Map<string, 0 | 1>;
+}
+
+/** The hub-side registry the connection reports to (session takeover, desired patches). */
+export interface ConnectionRegistry {
+  attach(conn: Connection): SessionState | undefined;
+  detach(conn: Connection): void;
+}
+
+/** MQTT allows topics up to 65535 bytes; the framer admits the message limit plus that. */
+const TOPIC_ALLOWANCE = 65_535 + 16;
+
+export class Connection implements MethodResponder {
+  state: ConnectionState = "awaiting-connect";
+  clientId = "";
+  identity?: IdentityId;
+  identityKey = "";
+  cleanSession = true;
+  subscriptions = new Map<string, 0 | 1>();
+  readonly log: Logger;
+  readonly remote: string;
+
+  private readonly framer: PacketFramer;
+  private readonly parser = mqtt.parser({ protocolVersion: 4 });
+  private readonly ackQueue: Array<{ messageId: number; done: boolean; send: boolean }> = [];
+  private pendingAccepts = 0;
+  private paused = false;
+  private nextPacketId = 1;
+  private readonly inflight = new Map<number, OutboundMessage>();
+  readonly feeds = new Map<string, { feed: DeliveryFeed; off: () => void }>();
+  private pumping = false;
+  private pumpAgain = false;
+  private timers: ReturnType<typeof setTimeout>[] = [];
+  private keepAliveMs = 0;
+  private lastActivity = Date.now();
+  /** Set by the connect handler: what runs each packet. */
+  onPacket: (conn: Connection, packet: mqtt.Packet) => void | Promise<void> = () => {};
+  onClose: (conn: Connection) => void = () => {};
+
+  constructor(readonly socket: Socket, readonly services: HubServices) {
+    this.remote = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
+    this.log = services.log.child("mqtt");
+    this.framer = new PacketFramer(services.limits.maxMessageBytes + TOPIC_ALLOWANCE);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Uint8Array) => this.onData(chunk));
+    socket.on("error", (err) => this.close(`socket error: ${err.message}`));
+    socket.on("close", () => this.close("socket closed"));
+    socket.on("drain", () => this.schedulePump());
+    this.parser.on("packet", (p) => this.dispatch(p));
+    this.parser.on("error", (err) => this.protocolError(`malformed packet: ${err.message}`));
+    this.timers.push(setTimeout(() => {
+      if (this.state === "awaiting-connect") this.close("no CONNECT within the connect timeout");
+    }, services.limits.connectTimeoutMs));
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.lastActivity = Date.now();
+    let packets: Uint8Array[];
+    try {
+      packets = this.framer.push(chunk);
+    } catch (e) {
+      if (e instanceof FramingError) return this.protocolError(e.message);
+      throw e;
+    }
+    for (const p of packets) {
+      if ((this.state as ConnectionState) === "closed") return;
+      this.parser.parse(p as Parameters<typeof this.parser.parse>[0]);
+    }
+  }
+
+  private dispatch(packet: mqtt.Packet): void {
+    if (this.state === "closed") return;
+    if (this.state === "awaiting-connect" && packet.cmd !== "connect") {
+      return this.protocolError(`first packet was ${packet.cmd}, not CONNECT [MQTT-3.1.0-1]`);
+    }
+    Promise.resolve(this.onPacket(this, packet)).catch((e) => {
+      this.log.error("packet handler failed", { client: this.clientId, error: String(e) });
+      this.close("internal error");
+    });
+  }
+
+  /** Logs and disconnects a client that broke the protocol; others carry on. */
+  protocolError(reason: string): void {
+    if (this.state === "closed") return;
+    this.log.warn("disconnecting client", { client: this.clientId || this.remote, reason });
+    this.close(reason);
+  }
+
+  /** Writes one packet; returns false if the socket wants a drain. */
+  send(packet: mqtt.Packet): boolean {
+    if (this.state === "closed" || this.socket.destroyed) return false;
+    return this.socket.write(mqtt.generate(packet));
+  }
+
+  startKeepAlive(seconds: number): void {
+    if (seconds === 0) return;
+    this.keepAliveMs = seconds * 1000;
+    const check = () => {
+      if (this.state === "closed") return;
+      // [MQTT-3.1.2-24]: one and a half times the keep-alive without a packet.
+      if (Date.now() - this.lastActivity > this.keepAliveMs * 1.5) {
+        return this.close("keep-alive expired");
+      }
+      this.timers.push(setTimeout(check, this.keepAliveMs / 2));
+    };
+    this.timers.push(setTimeout(check, this.keepAliveMs / 2));
+  }
+
+  /** Closes the connection when the client's token expires (plus the allowed skew). */
+  expireAt(msFromNow: number): void {
+    this.timers.push(
+      setTimeout(() => this.close("SAS token expired"), Math.min(msFromNow, 2 ** 31 - 1)),
+    );
+  }
+
+  // --- inbound QoS 1: ordered acks and back-pressure -------------------------------------
+
+  /** Tracks an accept in progress; the PUBACK (if `qos1`) goes out in arrival order. */
+  track(accepted: Promise<void>, messageId: number | undefined): void {
+    const entry = { messageId: messageId ?? 0, done: false, send: messageId !== undefined };
+    this.ackQueue.push(entry);
+    this.pendingAccepts++;
+    if (this.pendingAccepts >= this.services.limits.maxInflight && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    accepted.then(
+      () => {
+        entry.done = true;
+      },
+      (e) => {
+        // Not acknowledged: the client's own timeout resends it. Never ack what we lost.
+        entry.done = true;
+        entry.send = false;
+        this.log.warn("message not accepted; no PUBACK", { client: this.clientId, error: String(e) });
+      },
+    ).finally(() => {
+      this.pendingAccepts--;
+      this.flushAcks();
+      if (this.paused && this.pendingAccepts < this.services.limits.maxInflight / 2) {
+        this.paused = false;
+        this.socket.resume();
+      }
+    });
+  }
+
+  private flushAcks(): void {
+    while (this.ackQueue.length && this.ackQueue[0].done) {
+      const e = this.ackQueue.shift()!;
+      if (e.send) this.send({ cmd: "puback", messageId: e.messageId });
+    }
+  }
+
+  // --- outbound QoS 1: feeds and the in-flight window -------------------------------------
+
+  /** Adds a feed (C2D or inputs) and starts pulling from it. */
+  addFeed(name: string, feed: DeliveryFeed): void {
+    if (this.feeds.has(name)) return feed.close();
+    const off = feed.onAvailable(() => this.schedulePump());
+    this.feeds.set(name, { feed, off });
+    this.schedulePump();
+  }
+
+  removeFeed(name: string): void {
+    const f = this.feeds.get(name);
+    if (!f) return;
+    f.off();
+    f.feed.close();
+    this.feeds.delete(name);
+  }
+
+  schedulePump(): void {
+    if (this.state !== "connected") return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    this.pump().catch((e) => {
+      this.log.error("delivery failed", { client: this.clientId, error: String(e) });
+    }).finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  private async pump(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      for (const { feed } of [...this.feeds.values()]) {
+        if (this.state !== "connected" || this.socket.writableNeedDrain) return;
+        const free = this.services.limits.maxInflight - this.inflight.size;
+        if (free <= 0) return;
+        const batch = await feed.pull(free);
+        for (const m of batch) this.publishQos1(m);
+        if (batch.length === free) this.pumpAgain = true;
+      }
+    } while (this.pumpAgain);
+  }
+
+  private publishQos1(m: OutboundMessage): void {
+    let id = this.nextPacketId;
+    while (this.inflight.has(id)) id = id >= 65535 ? 1 : id + 1;
+    this.nextPacketId = id >= 65535 ? 1 : id + 1;
+    this.inflight.set(id, m);
+    this.send({
+      cmd: "publish",
+      topic: m.topic,
+      payload: m.payload as mqtt.IPublishPacket["payload"],
+      qos: 1,
+      messageId: id,
+      retain: false,
+      dup: false,
+    } as mqtt.IPublishPacket);
+  }
+
+  /** A PUBACK from the client completes one outbound message. */
+  acknowledged(messageId: number): void {
+    const m = this.inflight.get(messageId);
+    if (!m) return;
+    this.inflight.delete(messageId);
+    Promise.resolve(m.ack()).catch((e) =>
+      this.log.error("ack failed", { client: this.clientId, error: String(e) })
+    ).finally(() => this.schedulePump());
+  }
+
+  /** Publishes at QoS 0 (twin responses, desired patches, method requests). */
+  publishQos0(topic: string, payload: Uint8Array | string): void {
+    this.send({
+      cmd: "publish",
+      topic,
+      payload: payload as mqtt.IPublishPacket["payload"],
+      qos: 0,
+      retain: false,
+      dup: false,
+    } as mqtt.IPublishPacket);
+  }
+
+  sendRequest(method: string, rid: string, payload: Uint8Array): void {
+    this.publishQos0(`$iothub/methods/POST/${method}/?$rid=${rid}`, payload);
+  }
+
+  /** Closes once; releases feeds (their unacknowledged messages stay queued for next time). */
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    const wasConnected = this.state === "connected";
+    this.state = "closed";
+    for (const t of this.timers) clearTimeout(t);
+    for (const name of [...this.feeds.keys()]) this.removeFeed(name);
+    this.inflight.clear();
+    if (!this.socket.destroyed) this.socket.destroy();
+    if (wasConnected) this.log.info("client disconnected", { client: this.clientId, reason });
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Twins: the local twin store and patch semantics.
+ *
+ * @module
+ */
+export { type DesiredPatch, type Twin, TwinStore } from "./store.ts";
+export { checkPatch, mergePatch, TwinPatchError, type TwinProps, type TwinValue } from "./merge.ts";

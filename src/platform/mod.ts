@@ -1,0 +1,44 @@
+/**
+ * The one place that knows which JavaScript runtime ledge runs on. Everything else is written
+ * against `node:` built-ins and web standards, so the same code runs on Deno (home, `deno
+ * compile`) and on Node >= 20.11 (the ARMv7 single-executable build).
+ *
+ * @module
+ */
+import process from "node:process";
+
+interface DenoLike {
+  version: { deno: string };
+  build: { target: string };
+}
+
+const deno = (globalThis as { Deno?: DenoLike }).Deno;
+
+/** `deno 2.9.6 (x86_64-unknown-linux-gnu)` or `node v20.11.0 (linux-arm)`. */
+export function runtimeDescription(): string {
+  if (deno) return `deno ${deno.version.deno} (${deno.build.target})`;
+  return `node ${process.version} (${process.platform}-${process.arch})`;
+}
+
+/** Command-line arguments after the program (and script) name, on either runtime. */
+export function commandArgs(): string[] {
+  return process.argv.slice(2);
+}
+
+/** Resident set size and V8 heap in bytes. */
+export function memory(): { rss: number; heapUsed: number; heapTotal: number } {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal };
+}
+
+/** Runs `fn` on SIGINT/SIGTERM (once). */
+export function onShutdownSignal(fn: (signal: string) => void): void {
+  let fired = false;
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+      if (fired) return;
+      fired = true;
+      fn(sig);
+    });
+  }
+}
