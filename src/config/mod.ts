@@ -8,7 +8,7 @@ export {
   ConfigError,
   DEFAULT_CONFIG_YAML,
   describeIssues,
-  type LoadedConfig,
   loadConfig,
+  type LoadedConfig,
   parseConfig,
 } from "./load.ts";

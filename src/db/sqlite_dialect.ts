@@ -6,7 +6,7 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from "kysely";
 
 type Param = null | number | bigint | string | Uint8Array;
 
@@ -31,7 +31,9 @@ class Statement implements SqliteStatement {
   all(parameters: ReadonlyArray<unknown>): unknown[] {
     return this.stmt.all(...toParams(parameters));
   }
-  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+  run(
+    parameters: ReadonlyArray<unknown>,
+  ): { changes: number | bigint; lastInsertRowid: number | bigint } {
     return this.stmt.run(...toParams(parameters));
   }
   iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {

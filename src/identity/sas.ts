@@ -23,11 +23,14 @@ export class SasError extends Error {
   override name = "SasError";
 }
 
-/** URL-encoding as the Node SDK does it (encodeURIComponent plus `!'()*`). */
+/**
+ * URL-encoding as the Node SDK does it (encodeURIComponent plus `!'()*`, the latter with
+ * lower-case hex, so `*` is `%2a` exactly as azure-iot-common writes it).
+ */
 export function encodeUriComponentStrict(s: string): string {
   return encodeURIComponent(s).replace(
     /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    (c) => `%${c.charCodeAt(0).toString(16)}`,
   );
 }
 

@@ -42,7 +42,11 @@ export class SasAuthenticator implements Authenticator {
       return { ok: false, returnCode: 5, reason: "client id does not match the username" };
     }
     if (!req.password || req.password.length === 0) {
-      return { ok: false, returnCode: 5, reason: "no SAS token (X.509 client auth is not enabled)" };
+      return {
+        ok: false,
+        returnCode: 5,
+        reason: "no SAS token (X.509 client auth is not enabled)",
+      };
     }
     const record = await this.registry.get(identity);
     if (!record) return { ok: false, returnCode: 5, reason: `unknown identity '${req.clientId}'` };

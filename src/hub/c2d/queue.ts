@@ -60,7 +60,9 @@ export class C2dQueue {
       .select((eb) => eb.fn.countAll<number>().as("n")).where("device_id", "=", deviceId)
       .executeTakeFirstOrThrow();
     if (Number(depth.n) >= MAX_QUEUE_DEPTH) {
-      throw new QueueFullError(`device '${deviceId}' already has ${MAX_QUEUE_DEPTH} queued messages`);
+      throw new QueueFullError(
+        `device '${deviceId}' already has ${MAX_QUEUE_DEPTH} queued messages`,
+      );
     }
     const messageId = opts.messageId ?? randomUUID();
     const now = this.now();

@@ -44,11 +44,20 @@ export class MethodRelay implements MethodRelayPort {
   }
 
   /** Calls `method` on `identityKey` with a JSON payload; rejects with MethodError. */
-  invoke(identityKey: string, method: string, payload: unknown, timeoutSecs = 30): Promise<MethodResult> {
+  invoke(
+    identityKey: string,
+    method: string,
+    payload: unknown,
+    timeoutSecs = 30,
+  ): Promise<MethodResult> {
     const responder = this.responders.get(identityKey);
     if (!responder) {
       return Promise.reject(
-        new MethodError(404, 404103, `device '${identityKey}' is not online (not subscribed to methods)`),
+        new MethodError(
+          404,
+          404103,
+          `device '${identityKey}' is not online (not subscribed to methods)`,
+        ),
       );
     }
     if (!/^[^/#+?\s]{1,100}$/.test(method)) {
@@ -59,7 +68,9 @@ export class MethodRelay implements MethodRelayPort {
     return new Promise<MethodResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(rid);
-        reject(new MethodError(504, 504101, `timed out after ${secs}s waiting for '${identityKey}'`));
+        reject(
+          new MethodError(504, 504101, `timed out after ${secs}s waiting for '${identityKey}'`),
+        );
       }, secs * 1000);
       this.pending.set(rid, { identityKey, resolve, timer });
       responder.sendRequest(method, rid, Buffer.from(JSON.stringify(payload ?? null)));

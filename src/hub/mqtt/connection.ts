@@ -158,7 +158,10 @@ export class Connection implements MethodResponder {
         // Not acknowledged: the client's own timeout resends it. Never ack what we lost.
         entry.done = true;
         entry.send = false;
-        this.log.warn("message not accepted; no PUBACK", { client: this.clientId, error: String(e) });
+        this.log.warn("message not accepted; no PUBACK", {
+          client: this.clientId,
+          error: String(e),
+        });
       },
     ).finally(() => {
       this.pendingAccepts--;

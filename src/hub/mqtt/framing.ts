@@ -47,7 +47,9 @@ export class PacketFramer {
       if (!rl) break;
       const total = 1 + rl.bytes + rl.length;
       if (total > this.maxPacketBytes) {
-        throw new FramingError(`packet of ${total} bytes exceeds the limit of ${this.maxPacketBytes}`);
+        throw new FramingError(
+          `packet of ${total} bytes exceeds the limit of ${this.maxPacketBytes}`,
+        );
       }
       if (this.pending.length - offset < total) break;
       out.push(this.pending.subarray(offset, offset + total));

@@ -55,7 +55,10 @@ export async function handlePublish(conn: Connection, packet: mqtt.IPublishPacke
       systemProperties[SystemKey.enqueuedTime] = new Date().toISOString();
       systemProperties[SystemKey.edgeMessageId] = randomUUID();
       const message: HubMessage = { body: payload, properties, systemProperties };
-      conn.track(conn.services.sink.accept(message), packet.qos === 1 ? packet.messageId : undefined);
+      conn.track(
+        conn.services.sink.accept(message),
+        packet.qos === 1 ? packet.messageId : undefined,
+      );
       return;
     }
     case "twin-get": {

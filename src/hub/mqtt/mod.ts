@@ -5,8 +5,8 @@
  */
 export { type ListenOptions, MqttServer, parseHostPort } from "./server.ts";
 export type {
-  AuthResult,
   Authenticator,
+  AuthResult,
   DeliveryFeed,
   FeedSource,
   HubServices,

@@ -12,7 +12,12 @@ import type { DesiredPatch } from "../twin/mod.ts";
 import { Connection, type ConnectionRegistry, type SessionState } from "./connection.ts";
 import { handleConnect } from "./handle_connect.ts";
 import { handlePublish } from "./handle_publish.ts";
-import { applySubscriptions, handleSubscribe, handleUnsubscribe, wantsDesired } from "./handle_subscribe.ts";
+import {
+  applySubscriptions,
+  handleSubscribe,
+  handleUnsubscribe,
+  wantsDesired,
+} from "./handle_subscribe.ts";
 import type { HubServices } from "./services.ts";
 import { desiredPatchTopic } from "./topics.ts";
 
@@ -151,7 +156,10 @@ export class MqttServer implements ConnectionRegistry {
   private notifyDesired(p: DesiredPatch): void {
     const conn = this.clients.get(p.id);
     if (!conn || conn.state !== "connected" || !wantsDesired(conn)) return;
-    conn.publishQos0(desiredPatchTopic(p.version), JSON.stringify({ ...p.patch, $version: p.version }));
+    conn.publishQos0(
+      desiredPatchTopic(p.version),
+      JSON.stringify({ ...p.patch, $version: p.version }),
+    );
   }
 
   /** Whether a client with this identity key is connected now. */

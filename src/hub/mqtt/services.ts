@@ -16,7 +16,9 @@ export type AuthResult =
 
 /** Checks CONNECT credentials (SAS in the password). */
 export interface Authenticator {
-  authenticate(req: { clientId: string; username?: string; password?: Uint8Array }): Promise<AuthResult>;
+  authenticate(
+    req: { clientId: string; username?: string; password?: Uint8Array },
+  ): Promise<AuthResult>;
 }
 
 /** One message the hub sends to a client at QoS 1; `ack` runs when the client PUBACKs it. */

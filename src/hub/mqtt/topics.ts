@@ -79,7 +79,9 @@ export function parsePropertyBag(bag: string): Map<string, string> {
 export function formatPropertyBag(entries: Iterable<[string, string]>): string {
   const parts: string[] = [];
   for (const [k, v] of entries) {
-    const key = k.startsWith("$.") ? `%24.${encodeURIComponent(k.slice(2))}` : encodeURIComponent(k);
+    const key = k.startsWith("$.")
+      ? `%24.${encodeURIComponent(k.slice(2))}`
+      : encodeURIComponent(k);
     parts.push(`${key}=${encodeURIComponent(v)}`);
   }
   return parts.join("&");

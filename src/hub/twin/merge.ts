@@ -41,9 +41,13 @@ export function checkPatch(patch: unknown, what: string): TwinProps {
     if (!isObject(v)) return;
     if (depth > MAX_DEPTH) throw new TwinPatchError(`${what} is nested deeper than ${MAX_DEPTH}`);
     for (const [k, child] of Object.entries(v)) {
-      if (k.length > MAX_KEY_LENGTH) throw new TwinPatchError(`${what}: key '${path}${k}' too long`);
+      if (k.length > MAX_KEY_LENGTH) {
+        throw new TwinPatchError(`${what}: key '${path}${k}' too long`);
+      }
       if (k.startsWith("$") || /[. ]/.test(k)) {
-        throw new TwinPatchError(`${what}: key '${path}${k}' may not start with $ or contain . or space`);
+        throw new TwinPatchError(
+          `${what}: key '${path}${k}' may not start with $ or contain . or space`,
+        );
       }
       walk(child, depth + 1, `${path}${k}.`);
     }

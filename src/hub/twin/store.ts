@@ -7,7 +7,13 @@
  */
 import { EventEmitter } from "node:events";
 import type { Db, TwinRow } from "../../db/mod.ts";
-import { checkPatch, mergePatch, type TwinProps, TwinPatchError, withoutMetadata } from "./merge.ts";
+import {
+  checkPatch,
+  mergePatch,
+  TwinPatchError,
+  type TwinProps,
+  withoutMetadata,
+} from "./merge.ts";
 
 /** A twin as GET returns it. */
 export interface Twin {
@@ -32,7 +38,8 @@ function toTwin(r: TwinRow): Twin {
 }
 
 /** Twins over the state database; emits `desired` with a {@link DesiredPatch}. */
-export class TwinStore extends EventEmitter<{ desired: [DesiredPatch]; reported: [string, TwinProps, number] }> {
+export class TwinStore
+  extends EventEmitter<{ desired: [DesiredPatch]; reported: [string, TwinProps, number] }> {
   constructor(private readonly db: Db) {
     super();
   }

@@ -1,0 +1,61 @@
+/**
+ * Management API: identities (`ledge identity add|list|show|remove`). Responses carry the
+ * connection string a device or module uses, with this hub as its gateway.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { formatConnectionString, type Identity, parseIdentityId } from "../../identity/mod.ts";
+import type { MgmtContext } from "./context.ts";
+import { type Router, withStatus } from "./router.ts";
+
+/** The port clients dial for MQTT over TLS (what GatewayHostName must carry if not 8883). */
+function gatewayHostName(ctx: MgmtContext): string {
+  const mqtts = ctx.config.listen.mqtts;
+  const port = mqtts ? Number(mqtts.slice(mqtts.lastIndexOf(":") + 1)) : 8883;
+  return port === 8883 ? ctx.config.hostname : `${ctx.config.hostname}:${port}`;
+}
+
+export function identityView(ctx: MgmtContext, id: Identity): Record<string, unknown> {
+  return {
+    id: id.id,
+    deviceId: id.deviceId,
+    moduleId: id.moduleId ?? null,
+    generationId: id.generationId,
+    managedBy: id.managedBy,
+    status: id.status,
+    createdAt: id.createdAt,
+    primaryKey: id.primaryKey,
+    secondaryKey: id.secondaryKey,
+    connectionString: formatConnectionString({
+      hostName: ctx.config.iothubHostname,
+      deviceId: id.deviceId,
+      moduleId: id.moduleId,
+      sharedAccessKey: id.primaryKey,
+      gatewayHostName: gatewayHostName(ctx),
+    }),
+  };
+}
+
+const addBody = z.strictObject({ id: z.string().min(1) });
+
+export function identityRoutes(router: Router, ctx: MgmtContext): void {
+  router.add("GET", "/identities", async () => {
+    const all = await ctx.registry.list();
+    return { identities: all.map((i) => identityView(ctx, i)) };
+  });
+  router.add("POST", "/identities", async ({ body }) => {
+    const { id } = await body(addBody);
+    const created = await ctx.registry.add(parseIdentityId(id));
+    return withStatus(201, identityView(ctx, created));
+  });
+  router.add("GET", "/identities/:id", async ({ params }) => {
+    const found = await ctx.registry.get(parseIdentityId(params.id));
+    if (!found) return withStatus(404, { message: `identity '${params.id}' not found` });
+    return identityView(ctx, found);
+  });
+  router.add("DELETE", "/identities/:id", async ({ params }) => {
+    await ctx.registry.remove(parseIdentityId(params.id));
+    await ctx.twins.remove(params.id);
+  });
+}

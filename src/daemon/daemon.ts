@@ -1,0 +1,116 @@
+/**
+ * `ledge run`: assembles the daemon from its parts — state database, identity registry, PKI,
+ * the hub (MQTT endpoint, twins, methods, C2D, message sink) and the management API — and
+ * takes it down in reverse order.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { LoadedConfig } from "../config/mod.ts";
+import { openDatabase } from "../db/mod.ts";
+import { IdentityRegistry } from "../identity/mod.ts";
+import { Pki } from "../identity/pki/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { SasAuthenticator } from "../hub/auth/mod.ts";
+import { C2dQueue } from "../hub/c2d/mod.ts";
+import type { MessageSink } from "../hub/message.ts";
+import { MethodRelay } from "../hub/methods/mod.ts";
+import { MessageMonitor, MonitorSink } from "../hub/monitor.ts";
+import { MqttServer, parseHostPort } from "../hub/mqtt/mod.ts";
+import { TwinStore } from "../hub/twin/mod.ts";
+import { startMgmtServer } from "../api/mgmt/mod.ts";
+
+export interface Daemon {
+  /** Bound ports (useful when the config asked for port 0). */
+  ports: { mqtts?: number; mqtt?: number };
+  close(): Promise<void>;
+}
+
+const RENEWAL_CHECK_MS = 6 * 3600 * 1000;
+
+/** Starts everything; rejects (having opened nothing that stays open) if a part fails. */
+export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Daemon> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    const db = await openDatabase(join(config.dataDir, "state.db"));
+    closers.push(() => db.destroy());
+    const registry = new IdentityRegistry(db);
+    await registry.ensure({ deviceId: config.device_id }, { managedBy: "ledge" });
+
+    const pki = new Pki(join(config.dataDir, "pki"));
+    const ensured = await pki.ensure({ hostname: config.hostname, deviceId: config.device_id });
+    for (const r of ensured.reasons) log.info("pki", { reason: r });
+
+    const twins = new TwinStore(db);
+    const methods = new MethodRelay();
+    const c2d = new C2dQueue(db);
+    const monitor = new MessageMonitor();
+    const sink: MessageSink = new MonitorSink(monitor);
+
+    const mqtt = new MqttServer({
+      auth: new SasAuthenticator(registry, [config.iothubHostname, config.hostname]),
+      sink,
+      twins,
+      methods,
+      feeds: { c2d: (d) => c2d.feed(d) },
+      limits: {
+        maxMessageBytes: config.mqtt.max_message_bytes,
+        maxInflight: config.mqtt.max_inflight,
+        maxKeepaliveSecs: config.mqtt.max_keepalive_secs,
+        connectTimeoutMs: config.mqtt.connect_timeout_ms,
+        maxConnections: config.mqtt.max_connections,
+      },
+      log,
+      nowSecs: () => Math.floor(Date.now() / 1000),
+    });
+    closers.push(() => mqtt.close());
+    const { keyPem, certPem } = pki.serverCert;
+    const ports = await mqtt.listen({
+      ...(config.listen.mqtts
+        ? { mqtts: { ...parseHostPort(config.listen.mqtts), key: keyPem, cert: certPem } }
+        : {}),
+      ...(config.listen.mqtt ? { mqtt: parseHostPort(config.listen.mqtt) } : {}),
+    });
+
+    const renewal = setInterval(async () => {
+      try {
+        const r = await pki.ensure({ hostname: config.hostname, deviceId: config.device_id });
+        if (r.serverRenewed || r.caRenewed) {
+          mqtt.setCertificate(pki.serverCert.keyPem, pki.serverCert.certPem);
+          log.info("hub certificate renewed", { reasons: r.reasons });
+        }
+      } catch (e) {
+        log.error("certificate renewal failed", { error: String(e) });
+      }
+    }, RENEWAL_CHECK_MS);
+    closers.push(() => clearInterval(renewal));
+
+    const mgmt = await startMgmtServer(config.mgmtSocketPath, {
+      config,
+      registry,
+      twins,
+      methods,
+      c2d,
+      monitor,
+      caPem: () => pki.caPem,
+    });
+    closers.push(() => mgmt.close());
+
+    log.info("ledge is running", {
+      config: config.source,
+      dataDir: config.dataDir,
+      mqtts: ports.mqtts,
+      mqtt: ports.mqtt,
+      mgmt: config.mgmtSocketPath,
+    });
+    return { ports, close: closeAll };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
