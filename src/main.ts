@@ -46,11 +46,11 @@ const commands: Record<string, () => Promise<Command>> = {
   send: async () => (await import("./cli/cloud.ts")).sendCommand,
   route: async () => {
     const { routeTestCommand } = await import("./cli/route.ts");
-    return (argv) => {
+    return (argv, io) => {
       if (argv[0] !== "test") {
         throw new UsageError('usage: ledge route test "ROUTE" --message FILE');
       }
-      return routeTestCommand(argv.slice(1));
+      return routeTestCommand(argv.slice(1), io);
     };
   },
   deploy: async () => (await import("./cli/modules.ts")).deployCommand,
