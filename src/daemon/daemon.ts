@@ -14,9 +14,12 @@ import { Pki } from "../identity/pki/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { SasAuthenticator } from "../hub/auth/mod.ts";
 import { C2dQueue } from "../hub/c2d/mod.ts";
-import type { MessageSink } from "../hub/message.ts";
 import { MethodRelay } from "../hub/methods/mod.ts";
-import { MessageMonitor, MonitorSink } from "../hub/monitor.ts";
+import { MessageMonitor } from "../hub/monitor.ts";
+import { MessageRouter } from "../hub/router/mod.ts";
+import { SegmentLog } from "../hub/store/mod.ts";
+import { validateManifest } from "../agent/manifest.ts";
+import { HubDeploymentError, parseHubDesired, routesFromConfig } from "./hub_deployment.ts";
 import { MqttServer, parseHostPort } from "../hub/mqtt/mod.ts";
 import { TwinStore } from "../hub/twin/mod.ts";
 import { startMgmtServer } from "../api/mgmt/mod.ts";
@@ -28,6 +31,8 @@ export interface Daemon {
 }
 
 const RENEWAL_CHECK_MS = 6 * 3600 * 1000;
+/** Where the last applied `$edgeHub` desired properties are kept. */
+const HUB_ROUTES_KEY = "edgehub.desired";
 
 /** Starts everything; rejects (having opened nothing that stays open) if a part fails. */
 export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Daemon> {
@@ -36,6 +41,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
     for (const c of closers.reverse()) await c();
   };
   try {
+    routesFromConfig(config.routes); // a bad route in the config fails before any port opens
     mkdirSync(config.dataDir, { recursive: true });
     const db = await openDatabase(join(config.dataDir, "state.db"));
     closers.push(() => db.destroy());
@@ -50,14 +56,66 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
     const methods = new MethodRelay();
     const c2d = new C2dQueue(db);
     const monitor = new MessageMonitor();
-    const sink: MessageSink = new MonitorSink(monitor);
+
+    const storeLog = log.child("store");
+    const messageLog = await SegmentLog.open(join(config.dataDir, "messages"), {
+      fsync: config.store.fsync,
+      syncIntervalMs: config.store.fsync_interval_ms,
+      segmentBytes: config.store.segment_bytes,
+      maxDiskBytes: config.store.max_bytes,
+      timeToLiveSecs: config.store.time_to_live_secs,
+      logger: {
+        info: (m) => storeLog.info(m),
+        warn: (m) => storeLog.warn(m),
+        error: (m) => storeLog.error(m),
+      },
+    });
+    closers.push(() => messageLog.close());
+    const router = new MessageRouter(
+      messageLog,
+      monitor,
+      log.child("router"),
+      config.store.time_to_live_secs,
+    );
+    closers.push(() => router.close());
+    const saved = await db.selectFrom("kv").select("value").where("key", "=", HUB_ROUTES_KEY)
+      .executeTakeFirst();
+    await router.setRoutes(
+      saved ? parseHubDesired(JSON.parse(saved.value)).table : routesFromConfig(config.routes),
+    );
+
+    /** Applies a deployment: validated whole, then the hub's routes, then the modules. */
+    const deploy = async (manifest: unknown) => {
+      const v = validateManifest(manifest);
+      if (!v.ok) return { code: v.code, description: v.description };
+      const hubDesired = v.config.edgeHub?.properties;
+      if (hubDesired) {
+        let hub;
+        try {
+          hub = parseHubDesired(hubDesired);
+        } catch (e) {
+          if (e instanceof HubDeploymentError) return { code: 400, description: e.message };
+          throw e;
+        }
+        await router.setRoutes(hub.table);
+        await db.insertInto("kv").values({ key: HUB_ROUTES_KEY, value: JSON.stringify(hubDesired) })
+          .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(hubDesired) }))
+          .execute();
+        await twins.replaceDesired(`${config.device_id}/$edgeHub`, hubDesired as never);
+        log.info("routes applied", { routes: Object.keys(hub.routes).length });
+      }
+      return { code: 200, description: "" };
+    };
 
     const mqtt = new MqttServer({
       auth: new SasAuthenticator(registry, [config.iothubHostname, config.hostname]),
-      sink,
+      sink: router,
       twins,
       methods,
-      feeds: { c2d: (d) => c2d.feed(d) },
+      feeds: {
+        c2d: (d) => c2d.feed(d),
+        inputs: (d, m) => router.inputsFeed(d, m),
+      },
       limits: {
         maxMessageBytes: config.mqtt.max_message_bytes,
         maxInflight: config.mqtt.max_inflight,
@@ -98,6 +156,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       c2d,
       monitor,
       caPem: () => pki.caPem,
+      deploy,
     });
     closers.push(() => mgmt.close());
 

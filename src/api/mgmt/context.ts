@@ -13,7 +13,6 @@ import type { TwinStore } from "../../hub/twin/mod.ts";
 
 /** Deployment and module operations (the agent); optional so the hub can run alone. */
 export interface ModulesPort {
-  deploy(manifest: unknown): Promise<{ code: number; description: string }>;
   list(): Promise<unknown[]>;
   restart(name: string): Promise<void>;
   logs(
@@ -30,7 +29,7 @@ export interface MgmtContext {
   c2d: C2dQueue;
   monitor: MessageMonitor;
   caPem(): string;
+  /** Applies a deployment manifest: IoT Edge status code and description. */
+  deploy(manifest: unknown): Promise<{ code: number; description: string }>;
   modules?: ModulesPort;
-  /** Applies the `$edgeHub` part of a deployment (routes); set once routing exists. */
-  applyHubDeployment?(manifest: unknown): Promise<void>;
 }

@@ -33,9 +33,7 @@ const deployBody = z.strictObject({ manifest: z.unknown() });
 export function moduleRoutes(router: Router, ctx: MgmtContext): void {
   router.add("POST", "/deploy", async ({ body }) => {
     const { manifest } = await body(deployBody);
-    if (ctx.applyHubDeployment) await ctx.applyHubDeployment(manifest);
-    if (!ctx.modules) return { code: 200, description: "routes applied; no agent running" };
-    const result = await ctx.modules.deploy(manifest);
+    const result = await ctx.deploy(manifest);
     return withStatus(result.code === 200 ? 200 : 400, result);
   });
   router.add("GET", "/modules", async () => ({ modules: await agent(ctx).list() }));

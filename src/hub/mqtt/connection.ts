@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import mqtt from "mqtt-packet";
 import type { IdentityId } from "../../identity/mod.ts";
@@ -30,6 +31,13 @@ export interface SessionState {
 export interface ConnectionRegistry {
   attach(conn: Connection): SessionState | undefined;
   detach(conn: Connection): void;
+}
+
+/** mqtt-packet needs a Buffer; wrap a Uint8Array's bytes without copying. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** MQTT allows topics up to 65535 bytes; the framer admits the message limit plus that. */
@@ -68,14 +76,32 @@ export class Connection implements MethodResponder {
     this.framer = new PacketFramer(services.limits.maxMessageBytes + TOPIC_ALLOWANCE);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.onData(chunk));
-    socket.on("error", (err) => this.close(`socket error: ${err.message}`));
-    socket.on("close", () => this.close("socket closed"));
+    socket.on("error", (err) => this.lost(`socket error: ${err.message}`));
+    socket.on("close", () => this.lost("socket closed"));
     socket.on("drain", () => this.schedulePump());
     this.parser.on("packet", (p) => this.dispatch(p));
     this.parser.on("error", (err) => this.protocolError(`malformed packet: ${err.message}`));
     this.timers.push(setTimeout(() => {
-      if (this.state === "awaiting-connect") this.close("no CONNECT within the connect timeout");
+      if (this.state === "awaiting-connect") {
+        this.protocolError(`no CONNECT within ${services.limits.connectTimeoutMs} ms`);
+      }
     }, services.limits.connectTimeoutMs));
+  }
+
+  /** The peer went away; says so if it left half a packet or never got connected. */
+  private lost(reason: string): void {
+    if (this.state === "closed") return;
+    const partial = this.framer.buffered;
+    const why = partial > 0
+      ? `${reason} in the middle of a packet (${partial} bytes received)`
+      : reason;
+    if (this.state === "awaiting-connect") {
+      this.log.debug("connection closed before CONNECT completed", {
+        remote: this.remote,
+        reason: why,
+      });
+    }
+    this.close(why);
   }
 
   private onData(chunk: Uint8Array): void {
@@ -182,9 +208,10 @@ export class Connection implements MethodResponder {
 
   // --- outbound QoS 1: feeds and the in-flight window -------------------------------------
 
-  /** Adds a feed (C2D or inputs) and starts pulling from it. */
-  addFeed(name: string, feed: DeliveryFeed): void {
-    if (this.feeds.has(name)) return feed.close();
+  /** Opens a feed (C2D or inputs) unless one is open, and starts pulling from it. */
+  addFeed(name: string, open: () => DeliveryFeed): void {
+    if (this.feeds.has(name)) return;
+    const feed = open();
     const off = feed.onAvailable(() => this.schedulePump());
     this.feeds.set(name, { feed, off });
     this.schedulePump();
@@ -234,7 +261,7 @@ export class Connection implements MethodResponder {
     this.send({
       cmd: "publish",
       topic: m.topic,
-      payload: m.payload as mqtt.IPublishPacket["payload"],
+      payload: asBuffer(m.payload),
       qos: 1,
       messageId: id,
       retain: false,
@@ -257,7 +284,7 @@ export class Connection implements MethodResponder {
     this.send({
       cmd: "publish",
       topic,
-      payload: payload as mqtt.IPublishPacket["payload"],
+      payload: typeof payload === "string" ? payload : asBuffer(payload),
       qos: 0,
       retain: false,
       dup: false,

@@ -29,21 +29,28 @@ export function readRemainingLength(
   throw new FramingError("malformed remaining length (more than 4 bytes)");
 }
 
-/** Accumulates chunks and yields complete packets, each at most `maxPacketBytes`. */
+/**
+ * Accumulates chunks and yields complete packets, each at most `maxPacketBytes`. Chunks are
+ * kept as a list and joined once per packet, so a client trickling a large packet in tiny
+ * pieces costs linear, not quadratic, copying. Chunks are kept by reference: the caller must
+ * not reuse them (socket chunks are never reused).
+ */
 export class PacketFramer {
-  private pending: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
 
   constructor(private readonly maxPacketBytes: number) {}
 
   /** Feeds a chunk; returns the complete packets it finished, in order. */
   push(chunk: Uint8Array): Buffer[] {
-    this.pending = this.pending.length === 0
-      ? Buffer.from(chunk)
-      : Buffer.concat([this.pending, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.size += chunk.length;
+    }
     const out: Buffer[] = [];
-    let offset = 0;
-    while (this.pending.length - offset >= 2) {
-      const rl = readRemainingLength(this.pending, offset + 1);
+    while (this.size >= 2) {
+      // The fixed header is at most 5 bytes: 1 type byte and up to 4 length bytes.
+      const rl = readRemainingLength(this.peek(5), 1);
       if (!rl) break;
       const total = 1 + rl.bytes + rl.length;
       if (total > this.maxPacketBytes) {
@@ -51,16 +58,44 @@ export class PacketFramer {
           `packet of ${total} bytes exceeds the limit of ${this.maxPacketBytes}`,
         );
       }
-      if (this.pending.length - offset < total) break;
-      out.push(this.pending.subarray(offset, offset + total));
-      offset += total;
+      if (this.size < total) break;
+      out.push(this.take(total));
     }
-    this.pending = offset === 0 ? this.pending : Buffer.from(this.pending.subarray(offset));
     return out;
+  }
+
+  /** Up to `n` leading bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0];
+    if (first.length >= n || this.chunks.length === 1) return first;
+    const head: Buffer[] = [];
+    let got = 0;
+    for (let i = 0; i < this.chunks.length && got < n; i++) {
+      head.push(this.chunks[i]);
+      got += this.chunks[i].length;
+    }
+    return Buffer.concat(head);
+  }
+
+  /** Removes and returns the first `n` bytes (n <= size) as one buffer. */
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    let packet: Buffer;
+    if (first.length >= n) {
+      packet = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      const joined = Buffer.concat(this.chunks, this.size);
+      packet = joined.subarray(0, n);
+      this.chunks = joined.length > n ? [joined.subarray(n)] : [];
+    }
+    this.size -= n;
+    return packet;
   }
 
   /** Bytes held waiting for the rest of a packet. */
   get buffered(): number {
-    return this.pending.length;
+    return this.size;
   }
 }

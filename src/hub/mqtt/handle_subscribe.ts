@@ -25,11 +25,12 @@ export function applySubscriptions(conn: Connection): void {
   const { deviceId, moduleId } = conn.identity!;
   const services = conn.services;
   if (moduleId === undefined) {
-    if (subscribed(conn, probe.c2d(deviceId))) conn.addFeed("c2d", services.feeds.c2d(deviceId));
-    else conn.removeFeed("c2d");
+    if (subscribed(conn, probe.c2d(deviceId))) {
+      conn.addFeed("c2d", () => services.feeds.c2d(deviceId));
+    } else conn.removeFeed("c2d");
   } else if (services.feeds.inputs) {
     if (subscribed(conn, probe.inputs(deviceId, moduleId))) {
-      conn.addFeed("inputs", services.feeds.inputs(deviceId, moduleId));
+      conn.addFeed("inputs", () => services.feeds.inputs!(deviceId, moduleId));
     } else conn.removeFeed("inputs");
   }
   if (subscribed(conn, probe.methods)) services.methods.register(conn.identityKey, conn);

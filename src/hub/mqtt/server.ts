@@ -134,6 +134,10 @@ export class MqttServer implements ConnectionRegistry {
     if (old && old !== conn) {
       old.log.info("session taken over by a new connection", { client: conn.clientId });
       this.clients.delete(conn.clientId);
+      // Keep the old connection's session for a clean=0 successor [MQTT-3.1.2-4].
+      if (!old.cleanSession) {
+        this.sessions.set(conn.clientId, { subscriptions: new Map(old.subscriptions) });
+      }
       old.close("taken over by a new connection with the same client id");
     }
     this.clients.set(conn.clientId, conn);
@@ -146,9 +150,10 @@ export class MqttServer implements ConnectionRegistry {
 
   detach(conn: Connection): void {
     this.all.delete(conn);
+    // Also for a taken-over connection: method calls must not be sent to a closed socket.
+    if (conn.identityKey) this.services.methods.unregister(conn.identityKey, conn);
     if (!conn.clientId || this.clients.get(conn.clientId) !== conn) return;
     this.clients.delete(conn.clientId);
-    this.services.methods.unregister(conn.identityKey, conn);
     if (conn.cleanSession) this.sessions.delete(conn.clientId);
     else this.sessions.set(conn.clientId, { subscriptions: new Map(conn.subscriptions) });
   }

@@ -164,6 +164,18 @@ export class RouteTable {
     return this.entries.map((e) => e.spec);
   }
 
+  /** Each distinct (endpoint, priority) pair the routes deliver to: one queue each. */
+  targets(): Array<{ endpointKey: string; priority: number }> {
+    const seen = new Map<string, { endpointKey: string; priority: number }>();
+    for (const { spec, compiled } of this.entries) {
+      seen.set(`${compiled.endpointKey}@${spec.priority}`, {
+        endpointKey: compiled.endpointKey,
+        priority: spec.priority,
+      });
+    }
+    return [...seen.values()];
+  }
+
   /** Every distinct endpoint referenced by the table, keyed by endpoint key. */
   endpoints(): Map<string, Endpoint> {
     return new Map(this.entries.map((e) => [e.compiled.endpointKey, e.compiled.endpoint]));
