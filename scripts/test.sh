@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine of our kind or a developer's: installs the pinned
+# Deno (npm), starts what the tests need (a private Docker engine with local test images and a
+# local registry on 127.0.0.1), runs every test, then the ARM64 smoke run under QEMU.
+#
+# Usage: scripts/test.sh [deno test args...]     e.g. scripts/test.sh test/hub/routing/
+# Env:   LEDGE_SKIP_DOCKER=1  do not start the engine (its tests then skip, or fail under CI=true)
+#        LEDGE_SKIP_QEMU=1    skip the ARM64 QEMU smoke run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/deno ]; then
+  echo "== installing the pinned Deno from npm"
+  npm ci --no-audit --no-fund
+fi
+DENO=node_modules/.bin/deno
+
+if [ "${LEDGE_SKIP_DOCKER:-}" != "1" ]; then
+  echo "== starting the test Docker engine and building test images"
+  scripts/dockerd-test.sh start
+  scripts/test-images.sh all
+fi
+
+echo "== deno test"
+set +e
+"$DENO" task test "$@" 2>&1 | tee /tmp/ledge-test-output.txt
+status=${PIPESTATUS[0]}
+set -e
+
+# Deno prints "ok | N passed | M failed"; repeat it in the plain form CI reads.
+summary=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/ledge-test-output.txt | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true)
+passed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
+failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
+
+if [ $# -eq 0 ] && [ "${LEDGE_SKIP_QEMU:-}" != "1" ] && [ -x scripts/qemu-arm64-test.sh ]; then
+  echo "== ARM64 smoke run under QEMU"
+  if scripts/qemu-arm64-test.sh; then passed=$(( ${passed:-0} + 1 )); else failed=$(( ${failed:-0} + 1 )); status=1; fi
+fi
+
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
