@@ -63,7 +63,8 @@ export const configSchema = z.strictObject({
   /** Routes applied before any deployment, IoT Hub route syntax, by name. */
   routes: z.record(z.string(), z.string()).default({}),
   moby: z.strictObject({
-    socket: z.string().default("unix:///var/run/docker.sock"),
+    /** The container engine; `null` runs ledge without an agent (hub only). */
+    socket: z.string().min(1).nullable().default("unix:///var/run/docker.sock"),
     network: z.string().default("azure-iot-edge"),
   }).prefault({}),
   log: z.strictObject({

@@ -19,6 +19,7 @@ import { MessageMonitor } from "../hub/monitor.ts";
 import { MessageRouter } from "../hub/router/mod.ts";
 import { SegmentLog } from "../hub/store/mod.ts";
 import { validateManifest } from "../agent/manifest.ts";
+import { type AgentParts, startAgent } from "./agent_wiring.ts";
 import { HubDeploymentError, parseHubDesired, routesFromConfig } from "./hub_deployment.ts";
 import { MqttServer, parseHostPort } from "../hub/mqtt/mod.ts";
 import { TwinStore } from "../hub/twin/mod.ts";
@@ -84,6 +85,8 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       saved ? parseHubDesired(JSON.parse(saved.value)).table : routesFromConfig(config.routes),
     );
 
+    let agentParts: AgentParts | undefined;
+
     /** Applies a deployment: validated whole, then the hub's routes, then the modules. */
     const deploy = async (manifest: unknown) => {
       const v = validateManifest(manifest);
@@ -104,6 +107,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
         await twins.replaceDesired(`${config.device_id}/$edgeHub`, hubDesired as never);
         log.info("routes applied", { routes: Object.keys(hub.routes).length });
       }
+      if (agentParts) return await agentParts.agent.deploy(manifest);
       return { code: 200, description: "" };
     };
 
@@ -135,6 +139,13 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       ...(config.listen.mqtt ? { mqtt: parseHostPort(config.listen.mqtt) } : {}),
     });
 
+    // Modules start once the hub listens, so their first connection finds it.
+    if (config.moby.socket) {
+      const started = await startAgent({ config, db, registry, twins, pki, log });
+      agentParts = started;
+      closers.push(() => started.close());
+    }
+
     const renewal = setInterval(async () => {
       try {
         const r = await pki.ensure({ hostname: config.hostname, deviceId: config.device_id });
@@ -157,6 +168,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       monitor,
       caPem: () => pki.caPem,
       deploy,
+      modules: agentParts?.modules,
     });
     closers.push(() => mgmt.close());
 

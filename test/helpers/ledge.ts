@@ -94,6 +94,8 @@ export async function startLedge(overrides: Record<string, unknown> = {}): Promi
       mgmt_socket: "mgmt.sock",
     },
     log: { level: "debug" },
+    // No agent unless a test asks for one (the Docker engine is the agent tests' business).
+    moby: { socket: null },
   };
   const config = deepMerge(base, overrides);
   const configPath = join(dir, "config.yaml");
