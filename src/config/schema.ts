@@ -19,6 +19,8 @@ const hostPort = z.string().regex(
 export const identityIdPattern = /^[A-Za-z0-9\-.%_*?!(),:=@$']{1,128}$/;
 
 const storeSchema = z.strictObject({
+  /** Where the message log lives; default `<data_dir>/messages`. */
+  dir: z.string().min(1).nullable().default(null),
   /** When an append counts as durable: `always` = fdatasync per group commit. */
   fsync: z.enum(["always", "interval", "never"]).default("always"),
   fsync_interval_ms: z.number().int().min(1).max(60_000).default(100),

@@ -6,7 +6,7 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { LoadedConfig } from "../config/mod.ts";
 import { openDatabase } from "../db/mod.ts";
 import { IdentityRegistry } from "../identity/mod.ts";
@@ -19,10 +19,10 @@ import { MessageMonitor } from "../hub/monitor.ts";
 import { MessageRouter } from "../hub/router/mod.ts";
 import { SegmentLog } from "../hub/store/mod.ts";
 import { validateManifest } from "../agent/manifest.ts";
-import { type AgentParts, startAgent } from "./agent_wiring.ts";
+import type { AgentParts } from "./agent_wiring.ts";
 import { HubDeploymentError, parseHubDesired, routesFromConfig } from "./hub_deployment.ts";
 import { MqttServer, parseHostPort } from "../hub/mqtt/mod.ts";
-import { TwinStore } from "../hub/twin/mod.ts";
+import { twinChangeMessage, TwinStore } from "../hub/twin/mod.ts";
 import { startMgmtServer } from "../api/mgmt/mod.ts";
 
 export interface Daemon {
@@ -59,18 +59,21 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
     const monitor = new MessageMonitor();
 
     const storeLog = log.child("store");
-    const messageLog = await SegmentLog.open(join(config.dataDir, "messages"), {
-      fsync: config.store.fsync,
-      syncIntervalMs: config.store.fsync_interval_ms,
-      segmentBytes: config.store.segment_bytes,
-      maxDiskBytes: config.store.max_bytes,
-      timeToLiveSecs: config.store.time_to_live_secs,
-      logger: {
-        info: (m) => storeLog.info(m),
-        warn: (m) => storeLog.warn(m),
-        error: (m) => storeLog.error(m),
+    const messageLog = await SegmentLog.open(
+      resolve(config.dataDir, config.store.dir ?? "messages"),
+      {
+        fsync: config.store.fsync,
+        syncIntervalMs: config.store.fsync_interval_ms,
+        segmentBytes: config.store.segment_bytes,
+        maxDiskBytes: config.store.max_bytes,
+        timeToLiveSecs: config.store.time_to_live_secs,
+        logger: {
+          info: (m) => storeLog.info(m),
+          warn: (m) => storeLog.warn(m),
+          error: (m) => storeLog.error(m),
+        },
       },
-    });
+    );
     closers.push(() => messageLog.close());
     const router = new MessageRouter(
       messageLog,
@@ -86,6 +89,12 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
     );
 
     let agentParts: AgentParts | undefined;
+
+    twins.on("reported", (id, patch, version) => {
+      router.accept(twinChangeMessage(id, patch, version)).catch((e) =>
+        log.warn("twin change notification not stored", { id, error: String(e) })
+      );
+    });
 
     /** Applies a deployment: validated whole, then the hub's routes, then the modules. */
     const deploy = async (manifest: unknown) => {
@@ -106,6 +115,10 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
           .execute();
         await twins.replaceDesired(`${config.device_id}/$edgeHub`, hubDesired as never);
         log.info("routes applied", { routes: Object.keys(hub.routes).length });
+      }
+      // Module twins in the envelope: their desired properties replace what the twin had.
+      for (const [module, desired] of Object.entries(v.config.moduleTwins ?? {})) {
+        await twins.replaceDesired(`${config.device_id}/${module}`, desired as never);
       }
       if (agentParts) return await agentParts.agent.deploy(manifest);
       return { code: 200, description: "" };
@@ -141,6 +154,8 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
 
     // Modules start once the hub listens, so their first connection finds it.
     if (config.moby.socket) {
+      // Loaded only when an agent runs: dockerode and the agent add ~20 MB of RSS.
+      const { startAgent } = await import("./agent_wiring.ts");
       const started = await startAgent({ config, db, registry, twins, pki, log });
       agentParts = started;
       closers.push(() => started.close());

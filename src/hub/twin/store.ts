@@ -40,8 +40,17 @@ function toTwin(r: TwinRow): Twin {
 /** Twins over the state database; emits `desired` with a {@link DesiredPatch}. */
 export class TwinStore
   extends EventEmitter<{ desired: [DesiredPatch]; reported: [string, TwinProps, number] }> {
+  /** Updates run one at a time: each reads, merges and writes a row (no lost updates). */
+  private tail: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly db: Db) {
     super();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {});
+    return run;
   }
 
   private async row(id: string): Promise<TwinRow> {
@@ -66,64 +75,72 @@ export class TwinStore
   }
 
   /** Merges a reported patch; returns the new reported `$version`. */
-  async patchReported(id: string, patch: unknown): Promise<number> {
-    const p = withoutMetadata(checkPatch(patch, "reported properties patch"));
-    const row = await this.row(id);
-    const merged = JSON.stringify(mergePatch(JSON.parse(row.reported), p));
-    if (merged.length > SECTION_LIMIT) {
-      throw new TwinPatchError(`reported properties would exceed ${SECTION_LIMIT} bytes`);
-    }
-    const version = row.reported_version + 1;
-    await this.db.updateTable("twins").set({
-      reported: merged,
-      reported_version: version,
-      updated_at: new Date().toISOString(),
-    }).where("id", "=", id).execute();
-    this.emit("reported", id, p, version);
-    return version;
+  patchReported(id: string, patch: unknown): Promise<number> {
+    return this.serial(async () => {
+      const p = withoutMetadata(checkPatch(patch, "reported properties patch"));
+      const row = await this.row(id);
+      const merged = JSON.stringify(mergePatch(JSON.parse(row.reported), p));
+      if (merged.length > SECTION_LIMIT) {
+        throw new TwinPatchError(`reported properties would exceed ${SECTION_LIMIT} bytes`);
+      }
+      const version = row.reported_version + 1;
+      await this.db.updateTable("twins").set({
+        reported: merged,
+        reported_version: version,
+        updated_at: new Date().toISOString(),
+      }).where("id", "=", id).execute();
+      this.emit("reported", id, p, version);
+      return version;
+    });
   }
 
   /** Merges a desired patch, notifies listeners; returns the new desired `$version`. */
-  async patchDesired(id: string, patch: unknown): Promise<number> {
-    const p = withoutMetadata(checkPatch(patch, "desired properties patch"));
-    const row = await this.row(id);
-    const merged = JSON.stringify(mergePatch(JSON.parse(row.desired), p));
-    if (merged.length > SECTION_LIMIT) {
-      throw new TwinPatchError(`desired properties would exceed ${SECTION_LIMIT} bytes`);
-    }
-    const version = row.desired_version + 1;
-    await this.db.updateTable("twins").set({
-      desired: merged,
-      desired_version: version,
-      updated_at: new Date().toISOString(),
-    }).where("id", "=", id).execute();
-    this.emit("desired", { id, patch: p, version });
-    return version;
+  patchDesired(id: string, patch: unknown): Promise<number> {
+    return this.serial(async () => {
+      const p = withoutMetadata(checkPatch(patch, "desired properties patch"));
+      const row = await this.row(id);
+      const merged = JSON.stringify(mergePatch(JSON.parse(row.desired), p));
+      if (merged.length > SECTION_LIMIT) {
+        throw new TwinPatchError(`desired properties would exceed ${SECTION_LIMIT} bytes`);
+      }
+      const version = row.desired_version + 1;
+      await this.db.updateTable("twins").set({
+        desired: merged,
+        desired_version: version,
+        updated_at: new Date().toISOString(),
+      }).where("id", "=", id).execute();
+      this.emit("desired", { id, patch: p, version });
+      return version;
+    });
   }
 
   /** Replaces the desired section (deployments do this for `$edgeAgent`/`$edgeHub`). */
-  async replaceDesired(id: string, desired: TwinProps): Promise<number> {
-    const row = await this.row(id);
-    const version = row.desired_version + 1;
-    await this.db.updateTable("twins").set({
-      desired: JSON.stringify(withoutMetadata(desired)),
-      desired_version: version,
-      updated_at: new Date().toISOString(),
-    }).where("id", "=", id).execute();
-    this.emit("desired", { id, patch: withoutMetadata(desired), version });
-    return version;
+  replaceDesired(id: string, desired: TwinProps): Promise<number> {
+    return this.serial(async () => {
+      const row = await this.row(id);
+      const version = row.desired_version + 1;
+      await this.db.updateTable("twins").set({
+        desired: JSON.stringify(withoutMetadata(desired)),
+        desired_version: version,
+        updated_at: new Date().toISOString(),
+      }).where("id", "=", id).execute();
+      this.emit("desired", { id, patch: withoutMetadata(desired), version });
+      return version;
+    });
   }
 
   /** Replaces the reported section (the agent's `$edgeAgent` report). */
-  async replaceReported(id: string, reported: TwinProps): Promise<number> {
-    const row = await this.row(id);
-    const version = row.reported_version + 1;
-    await this.db.updateTable("twins").set({
-      reported: JSON.stringify(withoutMetadata(reported)),
-      reported_version: version,
-      updated_at: new Date().toISOString(),
-    }).where("id", "=", id).execute();
-    return version;
+  replaceReported(id: string, reported: TwinProps): Promise<number> {
+    return this.serial(async () => {
+      const row = await this.row(id);
+      const version = row.reported_version + 1;
+      await this.db.updateTable("twins").set({
+        reported: JSON.stringify(withoutMetadata(reported)),
+        reported_version: version,
+        updated_at: new Date().toISOString(),
+      }).where("id", "=", id).execute();
+      return version;
+    });
   }
 
   async remove(id: string): Promise<void> {
