@@ -15,7 +15,7 @@ import type { Logger } from "../log/mod.ts";
 import type { TwinStore } from "../hub/twin/mod.ts";
 import { WorkloadApi } from "../api/workload/mod.ts";
 import type { ModulesPort } from "../api/mgmt/mod.ts";
-import { Agent, listDescription } from "../agent/mod.ts";
+import { Agent, humanize, listDescription } from "../agent/mod.ts";
 import { VERSION } from "../version.ts";
 
 export interface AgentParts {
@@ -111,21 +111,35 @@ export async function startAgent(parts: {
   });
   await agent.start();
 
+  const startedAt = new Date();
   const modules: ModulesPort = {
     list: () => {
       const now = new Date();
-      return Promise.resolve(
-        agent.list().map((m) => ({
+      // edgeAgent and edgeHub are ledge itself: running for as long as this process.
+      const self = (name: string, image: string | undefined) => ({
+        name,
+        status: "running",
+        description: `Up ${humanize(now.getTime() - startedAt.getTime())}`,
+        config: image ?? "ledge",
+        exitCode: 0,
+        restartCount: 0,
+        startedAt: startedAt.toISOString(),
+      });
+      const system = agent.config?.systemModules;
+      return Promise.resolve([
+        self("edgeAgent", system?.edgeAgent.imageAsWritten),
+        self("edgeHub", system?.edgeHub.imageAsWritten),
+        ...agent.list().map((m) => ({
           name: m.name,
           status: m.status,
-          description: listDescription(m, now),
+          description: m.status === "unknown" ? m.description : listDescription(m, now),
           config: m.image,
           exitCode: m.exitCode,
           restartCount: m.restartCount,
           startedAt: m.startedAt?.toISOString(),
           finishedAt: m.finishedAt?.toISOString(),
         })),
-      );
+      ]);
     },
     restart: (name) => agent.restart(name),
     logs: (name, opts) =>

@@ -33,6 +33,10 @@ const sendBody = z.strictObject({
 const MONITOR_HIGH_WATER = 1 << 20;
 
 async function mustExist(ctx: MgmtContext, id: string): Promise<void> {
+  // The system modules' twins belong to the edge device; they are ledge itself.
+  if (id === `${ctx.config.device_id}/$edgeAgent` || id === `${ctx.config.device_id}/$edgeHub`) {
+    return;
+  }
   if (!(await ctx.registry.get(parseIdentityId(id)))) {
     throw new ApiError(404, `identity '${id}' not found`);
   }

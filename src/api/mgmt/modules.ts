@@ -5,7 +5,7 @@
  * @module
  */
 import type { MgmtContext, ModulesPort } from "./context.ts";
-import { ApiError, type Router, withStatus } from "./router.ts";
+import { ApiError, type Router } from "./router.ts";
 import { z } from "zod";
 
 function agent(ctx: MgmtContext): ModulesPort {
@@ -33,8 +33,8 @@ const deployBody = z.strictObject({ manifest: z.unknown() });
 export function moduleRoutes(router: Router, ctx: MgmtContext): void {
   router.add("POST", "/deploy", async ({ body }) => {
     const { manifest } = await body(deployBody);
-    const result = await ctx.deploy(manifest);
-    return withStatus(result.code === 200 ? 200 : 400, result);
+    // The deployment was processed either way; its outcome is the IoT Edge code in the body.
+    return await ctx.deploy(manifest);
   });
   router.add("GET", "/modules", async () => ({ modules: await agent(ctx).list() }));
   router.add("POST", "/modules/:name/restart", async ({ params }) => {
