@@ -19,6 +19,7 @@ if [ "${LEDGE_SKIP_DOCKER:-}" != "1" ]; then
   echo "== starting the test Docker engine and building test images"
   scripts/dockerd-test.sh start
   scripts/test-images.sh all
+  scripts/sdk-module-image.sh build
 fi
 
 echo "== deno test"
