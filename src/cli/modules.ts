@@ -34,16 +34,16 @@ export async function deployCommand(argv: string[], io: Io): Promise<number> {
   if (!positionals[0]) throw new UsageError("usage: ledge deploy FILE");
   const manifest = readManifest(positionals[0]);
   const sock = configFrom(values).mgmtSocketPath;
-  try {
-    const r = await call<{ code: number; description: string }>(sock, "POST", "/deploy", {
-      manifest,
-    });
-    io.out(`${r.body.code} ${r.body.description}`);
+  const r = await call<{ code: number; description: string }>(sock, "POST", "/deploy", {
+    manifest,
+  });
+  const line = `${r.body.code} ${r.body.description}`.trim();
+  if (r.body.code === 200) {
+    io.out(line);
     return 0;
-  } catch (e) {
-    io.err(`deployment refused: ${(e as Error).message}`);
-    return 1;
   }
+  io.err(`deployment not applied: ${line}`);
+  return 1;
 }
 
 interface ModuleRow {
