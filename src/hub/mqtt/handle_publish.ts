@@ -33,6 +33,11 @@ export async function handlePublish(conn: Connection, packet: mqtt.IPublishPacke
   const identity = conn.identity!;
   const payload = payloadBytes(packet.payload);
   const topic = parseInboundTopic(packet.topic);
+  if (packet.qos === 1 && topic.kind !== "telemetry" && topic.kind !== "unknown") {
+    // Twin and method publishes are QoS 0 from the Node and C SDKs, but a client that sends
+    // them at QoS 1 still needs its PUBACK, in order with the others [MQTT-4.3.2].
+    conn.track(Promise.resolve(), packet.messageId);
+  }
   switch (topic.kind) {
     case "telemetry": {
       if (
