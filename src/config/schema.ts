@@ -7,12 +7,13 @@
  */
 import { z } from "zod";
 
-const hostPort = z.string().regex(
-  /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/,
+const hostPortShape = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/;
+const hostPort = z.string().refine(
+  (s) => hostPortShape.test(s),
   "expected host:port (e.g. 127.0.0.1:8883 or [::1]:8883)",
 ).refine((s) => {
-  const port = Number(s.slice(s.lastIndexOf(":") + 1));
-  return port >= 0 && port <= 65535;
+  const m = hostPortShape.exec(s);
+  return !m || Number(m[2]) <= 65535; // a shape error is reported once, above
 }, "port must be 0..65535");
 
 /** Device and module ids: IoT Hub allows up to 128 chars of this set. */

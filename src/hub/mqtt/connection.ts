@@ -303,7 +303,12 @@ export class Connection implements MethodResponder {
     for (const t of this.timers) clearTimeout(t);
     for (const name of [...this.feeds.keys()]) this.removeFeed(name);
     this.inflight.clear();
-    if (!this.socket.destroyed) this.socket.destroy();
+    if (!this.socket.destroyed) {
+      // end() lets a final packet (a refusing CONNACK) reach the client; destroy soon after
+      // in case the peer never reads.
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref?.();
+    }
     if (wasConnected) this.log.info("client disconnected", { client: this.clientId, reason });
     this.onClose(this);
   }

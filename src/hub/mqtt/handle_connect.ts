@@ -29,11 +29,20 @@ export async function handleConnect(
   }
   if (!packet.clientId) return refuse(2, "empty client id");
 
-  const result = await conn.services.auth.authenticate({
-    clientId: packet.clientId,
-    username: packet.username,
-    password: packet.password,
-  });
+  if (packet.clientId.length > 256) return refuse(2, "client id longer than 256 characters");
+  let result;
+  try {
+    result = await conn.services.auth.authenticate({
+      clientId: packet.clientId,
+      username: packet.username,
+      password: packet.password,
+    });
+  } catch (e) {
+    // The registry could not answer (e.g. database error): the server is unavailable, the
+    // client's credentials are not to blame.
+    conn.log.error("authentication failed with an error", { error: String(e) });
+    return refuse(3, "server unavailable");
+  }
   if (conn.state === "closed") return false;
   if (!result.ok) return refuse(result.returnCode, result.reason);
 
