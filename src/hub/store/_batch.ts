@@ -8,16 +8,49 @@
 /** An already-resolved promise, shared to avoid allocating one per durable record. */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
-/** One promise for a group of appends; `seq` is the highest seq it covers. */
+/**
+ * One promise for a group of appends; `seq` is the highest seq it covers. Appends that had to
+ * wait for room are attached as `waiters` and settled directly (no promise chain per record).
+ */
 export class Ticket {
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (e: unknown) => void;
-  constructor(public seq: number) {
-    this.promise = new Promise<void>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
+  #promise: Promise<void> | null = null;
+  #resolve: (() => void) | null = null;
+  #reject: ((e: unknown) => void) | null = null;
+  #settled: { error: unknown } | null = null;
+  #waiters: WaitingAppend[] | null = null;
+
+  constructor(public seq: number) {}
+
+  /** The shared promise (created on first use). */
+  get promise(): Promise<void> {
+    if (this.#promise) return this.#promise;
+    if (this.#settled) {
+      return this.#settled.error === undefined ? RESOLVED : Promise.reject(this.#settled.error);
+    }
+    return this.#promise = new Promise<void>((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
     });
+  }
+
+  /** Settles `w` with `seq` (or the error) together with this ticket. */
+  attach(w: WaitingAppend, seq: number): void {
+    w.seq = seq;
+    (this.#waiters ??= []).push(w);
+  }
+
+  resolve(): void {
+    if (this.#settled) return;
+    this.#settled = { error: undefined };
+    this.#resolve?.();
+    if (this.#waiters) { for (const w of this.#waiters) w.resolve(w.seq); }
+  }
+
+  reject(e: unknown): void {
+    if (this.#settled) return;
+    this.#settled = { error: e };
+    this.#reject?.(e);
+    if (this.#waiters) { for (const w of this.#waiters) w.reject(e); }
   }
 }
 
@@ -72,6 +105,8 @@ export class Batch {
 /** An append waiting for batch-buffer room. */
 export interface WaitingAppend {
   payload: Uint8Array;
+  /** Assigned when it is framed. */
+  seq: number;
   resolve(seq: number): void;
   reject(e: unknown): void;
 }

@@ -25,68 +25,17 @@ import { CheckpointStore } from "./checkpoint_store.ts";
 import { type FsyncPolicy, parseLogOptions, type SegmentLogConfig } from "./config.ts";
 import type { SegmentLogOptions } from "./config.ts";
 import { StoreClosedError } from "./errors.ts";
-import { openFd } from "./_fd.ts";
 import { Collect, type LogRecord, ReadCollector } from "./read_collector.ts";
 import { planRetention } from "./retention.ts";
-import {
-  deleteSegmentFiles,
-  listSegments,
-  loadSealedSegment,
-  scanSegment,
-  segmentFileName,
-  syncDir,
-  writeIndexFile,
-} from "./segment_files.ts";
+import { deleteSegmentFiles, segmentFileName, writeIndexFile } from "./segment_files.ts";
 import { collectFromSegment } from "./segment_reader.ts";
 import { SegmentWriter, type WriterState } from "./segment_writer.ts";
 import type { SegmentInfo } from "./sparse_index.ts";
 import { TailCache } from "./tail_cache.ts";
+import { recoverSegments } from "./recovery.ts";
+import type { ReadOptions, ReadResult, StoreStats } from "./types.ts";
 
-export type { FsyncPolicy };
-
-/** Limits of one {@link SegmentLog.read}. */
-export interface ReadOptions {
-  /** Default 1000. */
-  maxRecords?: number;
-  /** Payload bytes; at least one record is returned regardless. Default 4 MiB. */
-  maxBytes?: number;
-  /** TTL to apply instead of the log's (e.g. a route's `timeToLiveSecs`); < 0 = none. */
-  timeToLiveSecs?: number;
-}
-
-/** Result of {@link SegmentLog.read}. */
-export interface ReadResult {
-  records: LogRecord[];
-  /** Where to continue reading. */
-  nextSeq: number;
-  /** Records skipped because they were expired (count them as `ttl_expiry` drops). */
-  expired: number;
-}
-
-/** Counters and gauges of the log. */
-export interface StoreStats {
-  state: WriterState;
-  /** Records written since open. */
-  appended: number;
-  /** Unconsumed records deleted because they expired. */
-  dropped_ttl: number;
-  /** Unconsumed records deleted to stay within `maxDiskBytes`. */
-  dropped_budget: number;
-  /** Expired records skipped by reads (a record re-read while expired counts again). */
-  expired_skipped: number;
-  /** Corrupt records met by reads (rest of that segment skipped). */
-  corrupt_skipped: number;
-  bytes_on_disk: number;
-  segments: number;
-  first_seq: number;
-  /** Highest durable seq (0 when nothing was ever appended). */
-  last_seq: number;
-  pending_bytes: number;
-  waiting_appends: number;
-  /** Batch write() calls and batch fdatasync calls since open (group-commit efficiency). */
-  batch_writes: number;
-  batch_syncs: number;
-}
+export type { FsyncPolicy, ReadOptions, ReadResult, StoreStats };
 
 /** Durable append-only segment log; create with {@link SegmentLog.open}. */
 export class SegmentLog {
@@ -105,6 +54,7 @@ export class SegmentLog {
     dropped_budget: 0,
     expired_skipped: 0,
     corrupt_skipped: 0,
+    disk_reads: 0,
   };
 
   private constructor(
@@ -141,30 +91,7 @@ export class SegmentLog {
     for (const n of await fsp.readdir(dir)) {
       if (n.endsWith(".tmp") || n === ".space-probe") await fsp.rm(path.join(dir, n));
     }
-    const bases = await listSegments(dir);
-    const sealed: SegmentInfo[] = [];
-    let prev = 0;
-    for (let i = 0; i < bases.length - 1; i++) {
-      const info = await loadSealedSegment(dir, bases[i], prev, cfg, cfg.logger);
-      sealed.push(info);
-      prev = Math.max(prev, info.lastSeq);
-    }
-    let activeBase = bases.at(-1) ?? cfg.firstSeq;
-    if (bases.length === 0) {
-      await fsp.writeFile(path.join(dir, segmentFileName(activeBase)), new Uint8Array(0));
-      await syncDir(dir);
-    }
-    let active = await scanSegment(dir, activeBase, prev, cfg, cfg.logger);
-    if (active.records === 0 && activeBase <= prev) {
-      // An empty last segment whose name overlaps the previous one: replace it.
-      await fsp.rm(path.join(dir, segmentFileName(activeBase)));
-      activeBase = prev + 1;
-      await fsp.writeFile(path.join(dir, segmentFileName(activeBase)), new Uint8Array(0));
-      await syncDir(dir);
-      active = await scanSegment(dir, activeBase, prev, cfg, cfg.logger);
-    }
-    const nextSeq = Math.max(active.lastSeq + 1, active.baseSeq, prev + 1);
-    const fd = await openFd(path.join(dir, segmentFileName(activeBase)), "r+");
+    const { sealed, active, nextSeq, fd } = await recoverSegments(dir, cfg);
     const checkpoints = await CheckpointStore.open(path.join(dir, "checkpoints"), cfg.logger);
     const log = new SegmentLog(dir, cfg, sealed, active, fd, nextSeq, checkpoints);
     await log.runRetention();
@@ -239,6 +166,7 @@ export class SegmentLog {
       if (this.#cache.collect(c) !== null) break;
       const seg = this.#segmentFor(c.nextSeq);
       if (!seg) break;
+      this.#counters.disk_reads++;
       const r = await collectFromSegment(this.dir, this.config, seg, c);
       if (r === Collect.done) break;
       if (r === Collect.corrupt) {

@@ -24,10 +24,9 @@ import {
   StoreFullError,
   StoreIOError,
 } from "./errors.ts";
-import { closeFd, fdatasync, ftruncate, writeAll } from "./_fd.ts";
 import { frameRecord, HEADER_BYTES, recordLength, recordSeq } from "./record_format.ts";
-import { createSegmentFile } from "./segment_files.ts";
-import { type SegmentInfo, SparseIndex } from "./sparse_index.ts";
+import type { SegmentInfo } from "./sparse_index.ts";
+import { ActiveSegment } from "./active_segment.ts";
 import { AppendQueue, Batch, RESOLVED } from "./_batch.ts";
 import { DurabilityTracker } from "./durability_tracker.ts";
 import { FullDiskMonitor, probeSpace } from "./full_disk_monitor.ts";
@@ -54,13 +53,10 @@ export class SegmentWriter {
   /** fdatasync calls made for batches (not counting rolls and probes). */
   syncs = 0;
   nextSeq: number;
-  active: SegmentInfo;
   readonly durability: DurabilityTracker;
   #closed = false;
   #lastTs: number;
-  #fd: number;
-  /** The active segment's info as of the last successful sync (rollback target). */
-  #synced: SegmentInfo;
+  #seg: ActiveSegment;
   #fill: Batch;
   #spare: Batch | null;
   #inflight: Batch | null = null;
@@ -83,12 +79,10 @@ export class SegmentWriter {
     lastTimestamp: number,
     readonly events: WriterEvents,
   ) {
-    this.active = active;
-    this.#fd = fd;
+    this.#seg = new ActiveSegment(dir, cfg, active, fd);
     this.nextSeq = nextSeq;
     this.durability = new DurabilityTracker(nextSeq - 1);
     this.#lastTs = lastTimestamp;
-    this.#synced = { ...active };
     this.#capacity = Math.max(cfg.maxBatchBytes, cfg.maxRecordBytes + HEADER_BYTES);
     this.#fill = new Batch(this.#capacity);
     this.#spare = new Batch(this.#capacity);
@@ -99,6 +93,11 @@ export class SegmentWriter {
       () => probeSpace(dir, this.#fill.buf), // content is irrelevant, only its size
       () => {},
     );
+  }
+
+  /** Summary of the segment being written. */
+  get active(): SegmentInfo {
+    return this.#seg.info;
   }
 
   get state(): WriterState {
@@ -146,7 +145,9 @@ export class SegmentWriter {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ payload, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#waiters.push({ payload, seq: 0, resolve, reject })
+    );
   }
 
   /** Promise shared by every record of the batch holding `seq`; resolves when it is durable. */
@@ -190,12 +191,11 @@ export class SegmentWriter {
     this.#waiters.rejectAll(closed);
     this.#rejectFill(closed); // appended during the final flush: never written
     try {
-      await fdatasync(this.#fd);
+      await this.#seg.close();
       if (this.durability.syncPending) this.#markDurable(this.durability.writtenSeq);
     } catch (e) {
       this.durability.rejectPending(new StoreIOError(`fdatasync on close failed: ${e}`));
     }
-    await closeFd(this.#fd);
   }
 
   /** Seals the active segment now if it has records (used by retention for expired tails). */
@@ -276,32 +276,32 @@ export class SegmentWriter {
     for (let w = this.#waiters.peek(); w && !this.#full.isFull; w = this.#waiters.peek()) {
       if (!this.#fill.fits(w.payload.length)) break;
       this.#waiters.shift();
-      const seq = this.#frame(w.payload);
-      this.#fill.ticket().promise.then(() => w.resolve(seq), w.reject);
+      this.#fill.ticket().attach(w, this.#frame(w.payload));
     }
   }
 
   async #writeBatch(b: Batch): Promise<void> {
     // Split the batch at the record boundary where the active segment reaches segmentBytes.
+    const seg = this.#seg;
     let off = 0;
     while (off < b.len) {
       let end = off;
       try {
-        const first = HEADER_BYTES + recordLength(b.view, off);
-        if (this.active.size + first > this.cfg.segmentBytes && this.active.records > 0) {
+        if (seg.needsRoll(HEADER_BYTES + recordLength(b.view, off))) {
           await this.#roll(recordSeq(b.view, off));
         }
-        const room = this.cfg.segmentBytes - this.active.size;
+        const room = seg.room;
         do end += HEADER_BYTES + recordLength(b.view, end); while (
           end < b.len && end + HEADER_BYTES + recordLength(b.view, end) - off <= room
         );
-        await writeAll(this.#fd, b.buf.subarray(off), end - off, this.active.size);
         this.writes++;
+        const last = await seg.write(b.buf, b.view, off, end, this.#lastTs);
+        this.durability.writtenSeq = last;
+        this.events.written(b.buf.subarray(off, end), recordSeq(b.view, off), last);
       } catch (e) {
-        await this.#failBatch(b, off, e);
+        this.#failBatch(b, off, e);
         return;
       }
-      this.#recordWritten(b, off, end);
       off = end;
     }
     if (b.ticketOrNull) this.durability.add(b.takeTicket(b.lastSeq));
@@ -318,40 +318,18 @@ export class SegmentWriter {
     }
   }
 
-  /** Accounts records `b.buf[from, to)` as written at the end of the active segment. */
-  #recordWritten(b: Batch, from: number, to: number): void {
-    const a = this.active;
-    const base = a.size - from;
-    let off = from, seq = 0, n = 0;
-    while (off < to) {
-      seq = recordSeq(b.view, off);
-      if (a.records + n === 0) a.firstSeq = seq;
-      a.index.maybeAdd(seq, base + off, this.cfg.indexIntervalBytes);
-      off += HEADER_BYTES + recordLength(b.view, off);
-      n++;
-    }
-    a.records += n;
-    a.lastSeq = seq;
-    a.lastTimestamp = this.#lastTs;
-    a.size += to - from;
-    this.durability.writtenSeq = seq;
-    this.events.written(b.buf.subarray(from, to), recordSeq(b.view, from), seq);
-  }
-
   async #syncNow(): Promise<void> {
     this.#syncRequested = false;
     if (!this.durability.syncPending) return;
     const upTo = this.durability.writtenSeq;
-    const snap = { ...this.active };
     try {
       this.syncs++;
-      await fdatasync(this.#fd);
+      await this.#seg.sync();
     } catch (e) {
       await this.#rollbackUnsynced(e);
       return;
     }
     this.#lastSyncAt = this.cfg.clock.now();
-    this.#synced = snap;
     this.#markDurable(upTo);
   }
 
@@ -364,12 +342,9 @@ export class SegmentWriter {
   async #rollbackUnsynced(e: unknown): Promise<void> {
     this.cfg.logger.error(`fdatasync failed, discarding unsynced records: ${e}`);
     const err = toStoreError(e, "sync");
-    const s = this.#synced;
-    await ftruncate(this.#fd, s.size).catch(() => {});
     const d = this.durability;
-    d.markFailed(s.lastSeq + 1, d.writtenSeq, err);
-    Object.assign(this.active, s);
-    this.active.index.truncate(s.size);
+    const kept = await this.#seg.rollbackToSynced();
+    d.markFailed(kept + 1, d.writtenSeq, err);
     d.writtenSeq = d.durableSeq;
     d.rejectPending(err);
     this.events.rolledBack(d.durableSeq);
@@ -377,8 +352,7 @@ export class SegmentWriter {
   }
 
   /** Rejects batch `b`, whose records from byte `off` on were not written. */
-  async #failBatch(b: Batch, off: number, e: unknown): Promise<void> {
-    await ftruncate(this.#fd, this.active.size).catch(() => {});
+  #failBatch(b: Batch, off: number, e: unknown): void {
     const err = toStoreError(e, `append of ${b.count} records`);
     this.cfg.logger.error(err.message);
     // Records before `off` were written (in a now sealed segment); they stay but are unacked.
@@ -405,28 +379,8 @@ export class SegmentWriter {
   }
 
   async #roll(newBase: number): Promise<void> {
-    // Create the next segment first: if that fails (ENOSPC...) the old one stays active.
-    const fd = await createSegmentFile(this.dir, newBase);
-    try {
-      await fdatasync(this.#fd);
-    } catch (e) {
-      await closeFd(fd);
-      throw e;
-    }
+    const sealed = await this.#seg.roll(newBase);
     if (this.durability.syncPending) this.#markDurable(this.durability.writtenSeq);
-    await closeFd(this.#fd);
-    const sealed = this.active;
-    this.#fd = fd;
-    this.active = {
-      baseSeq: newBase,
-      firstSeq: 0,
-      lastSeq: newBase - 1,
-      records: 0,
-      lastTimestamp: 0,
-      size: 0,
-      index: new SparseIndex(),
-    };
-    this.#synced = { ...this.active };
     this.events.sealed(sealed);
   }
 }
