@@ -113,9 +113,14 @@ Deno.test(
       await consumer.endAsync();
     } finally {
       await ledge.cleanup();
-      try {
-        execFileSync("umount", [storeDir]);
-      } catch { /* already gone */ }
+      for (const args of [[storeDir], [storeDir], ["-l", storeDir]]) {
+        try {
+          execFileSync("umount", args, { stdio: "pipe" });
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 500)); // busy for a moment after ledge exits
+        }
+      }
       rmSync(storeDir, { recursive: true, force: true });
     }
   },
