@@ -93,13 +93,29 @@ export class IdentityRegistry {
       status: "enabled",
       created_at: new Date().toISOString(),
     };
-    await this.db.insertInto("identities").values(row).execute();
+    try {
+      await this.db.insertInto("identities").values(row).execute();
+    } catch (e) {
+      // Added concurrently between the check above and this insert.
+      if (/UNIQUE constraint failed/.test(String(e))) {
+        throw new RegistryError(`identity '${key}' already exists`, 409);
+      }
+      throw e;
+    }
     return fromRow(row);
   }
 
   /** Returns the identity, creating it when missing (used for the edge device and modules). */
   async ensure(id: IdentityId, opts: { managedBy?: string } = {}): Promise<Identity> {
-    return (await this.get(id)) ?? await this.add(id, opts);
+    const found = await this.get(id);
+    if (found) return found;
+    try {
+      return await this.add(id, opts);
+    } catch (e) {
+      const raced = e instanceof RegistryError && e.status === 409 ? await this.get(id) : undefined;
+      if (raced) return raced;
+      throw e;
+    }
   }
 
   async get(id: IdentityId): Promise<Identity | undefined> {

@@ -55,7 +55,11 @@ export function identityRoutes(router: Router, ctx: MgmtContext): void {
     return identityView(ctx, found);
   });
   router.add("DELETE", "/identities/:id", async ({ params }) => {
-    await ctx.registry.remove(parseIdentityId(params.id));
-    await ctx.twins.remove(params.id);
+    const id = parseIdentityId(params.id);
+    // A device goes with its modules: their twins go too.
+    const modules = id.moduleId !== undefined ? [] : (await ctx.registry.list())
+      .filter((i) => i.deviceId === id.deviceId && i.moduleId !== undefined).map((i) => i.id);
+    await ctx.registry.remove(id);
+    for (const twinId of [params.id, ...modules]) await ctx.twins.remove(twinId);
   });
 }

@@ -104,8 +104,8 @@ export class Router {
           let raw: unknown;
           try {
             raw = text ? JSON.parse(text) : {};
-          } catch {
-            throw new ApiError(400, "request body is not valid JSON");
+          } catch (e) {
+            throw new ApiError(400, `request body is not valid JSON: ${(e as Error).message}`);
           }
           const parsed = schema.safeParse(raw);
           if (!parsed.success) throw new ApiError(400, describeIssues(parsed.error.issues, raw));

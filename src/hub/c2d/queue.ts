@@ -48,12 +48,26 @@ export class C2dQueue {
     this.events.setMaxListeners(0);
   }
 
+  /** Enqueues run one at a time, so the depth check and the insert cannot interleave. */
+  private enqueueTail: Promise<unknown> = Promise.resolve();
+
   /** Queues a message for `deviceId`; returns its message id. */
-  async enqueue(
+  enqueue(
     deviceId: string,
     body: Uint8Array,
     properties: Record<string, string>,
     opts: { messageId?: string; ttlSecs?: number } = {},
+  ): Promise<string> {
+    const run = this.enqueueTail.then(() => this.insert(deviceId, body, properties, opts));
+    this.enqueueTail = run.catch(() => {});
+    return run;
+  }
+
+  private async insert(
+    deviceId: string,
+    body: Uint8Array,
+    properties: Record<string, string>,
+    opts: { messageId?: string; ttlSecs?: number },
   ): Promise<string> {
     await this.purgeExpired(deviceId);
     const depth = await this.db.selectFrom("c2d_messages")

@@ -26,6 +26,11 @@ const MODULE_INPUT = /^\/modules\/([^/]+)\/inputs\/([^/]+)$/;
 export class MessageRouter implements MessageSink {
   private table?: RouteTable;
   private readonly queues = new Map<string, EndpointQueue>();
+  /**
+   * Queues of endpoints that remain but no longer at this priority, kept until drained
+   * (routing.md §5.2): consumer name → log seq after which nothing is routed to them.
+   */
+  private readonly retiring = new Map<string, number>();
   private readonly appended = new EventEmitter();
   /** Messages that matched no route (they go nowhere, as in IoT Hub). */
   unrouted = 0;
@@ -52,17 +57,49 @@ export class MessageRouter implements MessageSink {
         new EndpointQueue(this.log, endpointKey, priority, checkpoint, this.defaultTtlSecs),
       );
     }
+    const endpoints = table.endpoints();
     for (const [name, q] of this.queues) {
-      if (wanted.has(name)) continue;
-      await q.close();
-      this.queues.delete(name);
-      await this.log.removeConsumer(name);
+      if (wanted.has(name)) {
+        this.retiring.delete(name);
+        continue;
+      }
+      if (endpoints.has(q.endpointKey)) {
+        if (!this.retiring.has(name)) this.retiring.set(name, this.log.lastSeq);
+        continue;
+      }
+      await this.dropQueue(name);
       this.logger.info("endpoint removed with its route", { endpoint: name });
     }
-    for (const [name] of this.log.checkpoints.entries()) {
-      if (!wanted.has(name)) await this.log.removeConsumer(name);
+    for (const [name, checkpoint] of this.log.checkpoints.entries()) {
+      if (wanted.has(name) || this.queues.has(name)) continue;
+      // Left from before a restart: an endpoint that remains at another priority drains it.
+      const at = name.lastIndexOf("@");
+      const endpointKey = name.slice(0, at);
+      const priority = Number(name.slice(at + 1));
+      if (at > 0 && endpoints.has(endpointKey) && checkpoint < this.log.lastSeq) {
+        this.queues.set(
+          name,
+          new EndpointQueue(this.log, endpointKey, priority, checkpoint, this.defaultTtlSecs),
+        );
+        this.retiring.set(name, this.log.lastSeq);
+      } else await this.log.removeConsumer(name);
     }
     this.table = table;
+    await this.dropDrained();
+  }
+
+  private async dropQueue(name: string): Promise<void> {
+    await this.queues.get(name)?.close();
+    this.queues.delete(name);
+    this.retiring.delete(name);
+    await this.log.removeConsumer(name);
+  }
+
+  /** Drops retiring queues whose checkpoint passed the last record routed to them. */
+  private async dropDrained(): Promise<void> {
+    for (const [name, lastSeq] of this.retiring) {
+      if ((this.log.checkpoint(name) ?? 0) >= lastSeq) await this.dropQueue(name);
+    }
   }
 
   async accept(message: HubMessage): Promise<void> {
@@ -132,6 +169,7 @@ export class MessageRouter implements MessageSink {
             });
           }
         }
+        if (this.retiring.size) await this.dropDrained();
         return out;
       },
       onAvailable: (cb) => {
