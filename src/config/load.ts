@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import process from "node:process";
 import yaml from "js-yaml";
@@ -30,6 +30,9 @@ moby:
   network: azure-iot-edge
 routes: {}
 `;
+
+/** Where `scripts/install.sh` puts the config on a device; used when nothing else is named. */
+export const SYSTEM_CONFIG = "/etc/ledge/config.yaml";
 
 /** A configuration error that names every offending key. */
 export class ConfigError extends Error {
@@ -83,11 +86,13 @@ export interface LoadedConfig extends Config {
 }
 
 /**
- * Loads the config from `path`, else `$LEDGE_CONFIG`, else the embedded default. Relative
+ * Loads the config from `path`, else `$LEDGE_CONFIG`, else /etc/ledge/config.yaml if it exists,
+ * else the embedded default. Relative
  * paths inside are resolved against the working directory.
  */
 export function loadConfig(path?: string): LoadedConfig {
-  const file = path ?? process.env.LEDGE_CONFIG;
+  const file = path ?? process.env.LEDGE_CONFIG ??
+    (existsSync(SYSTEM_CONFIG) ? SYSTEM_CONFIG : undefined);
   let config: Config;
   let source: string;
   if (file) {
