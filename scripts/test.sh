@@ -33,9 +33,14 @@ summary=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/ledge-test-output.txt | grep -E '^(ok|F
 passed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
 failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
 
-if [ $# -eq 0 ] && [ "${LEDGE_SKIP_QEMU:-}" != "1" ] && [ -x scripts/qemu-arm64-test.sh ]; then
+if [ $# -eq 0 ]; then
+  echo "== install script test"
+  if bash scripts/test-install.sh; then passed=$(( ${passed:-0} + 1 )); else failed=$(( ${failed:-0} + 1 )); status=1; fi
+fi
+
+if [ $# -eq 0 ] && [ "${LEDGE_SKIP_QEMU:-}" != "1" ]; then
   echo "== ARM64 smoke run under QEMU"
-  if scripts/qemu-arm64-test.sh; then passed=$(( ${passed:-0} + 1 )); else failed=$(( ${failed:-0} + 1 )); status=1; fi
+  if bash scripts/qemu-arm64-test.sh; then passed=$(( ${passed:-0} + 1 )); else failed=$(( ${failed:-0} + 1 )); status=1; fi
 fi
 
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
