@@ -20,6 +20,10 @@ import type { Logger } from "../../log/mod.ts";
 import { FramingError, PacketFramer } from "./framing.ts";
 import type { DeliveryFeed, HubServices, MethodResponder, OutboundMessage } from "./services.ts";
 
+// mqtt-packet otherwise fills a cache of 65,536 two-byte Buffers on the first packet it
+// writes: ~9 MB of heap on a 512 MB device to save one tiny allocation per packet.
+mqtt.writeToStream.cacheNumbers = false;
+
 export type ConnectionState = "awaiting-connect" | "connected" | "closed";
 
 /** Persistent-session state kept across reconnects of a clean=0 client. */
@@ -200,10 +204,13 @@ export class Connection implements MethodResponder {
   }
 
   private flushAcks(): void {
+    // Corked: the PUBACKs released together leave in one writev, not one write each.
+    this.socket.cork();
     while (this.ackQueue.length && this.ackQueue[0].done) {
       const e = this.ackQueue.shift()!;
       if (e.send) this.send({ cmd: "puback", messageId: e.messageId });
     }
+    this.socket.uncork();
   }
 
   // --- outbound QoS 1: feeds and the in-flight window -------------------------------------
@@ -247,7 +254,9 @@ export class Connection implements MethodResponder {
         const free = this.services.limits.maxInflight - this.inflight.size;
         if (free <= 0) return;
         const batch = await feed.pull(free);
+        this.socket.cork(); // one writev for the batch
         for (const m of batch) this.publishQos1(m);
+        this.socket.uncork();
         if (batch.length === free) this.pumpAgain = true;
       }
     } while (this.pumpAgain);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { decodeMessage, type SegmentLog } from "../store/mod.ts";
+import { decodeMessage, type LogRecord, type SegmentLog } from "../store/mod.ts";
 import type { HubMessage } from "../message.ts";
 import { decodeRoutedRecord } from "./routed_record.ts";
 
@@ -39,6 +39,13 @@ export class EndpointQueue {
   private committing: Promise<void> = Promise.resolve();
   /** Messages dropped because their route's TTL passed before delivery. */
   expired = 0;
+  /** Records of the last log read at and after `cursor`, not examined yet (read-ahead). */
+  private ahead: LogRecord[] = [];
+  private aheadAt = 0;
+  /** Where the log said that read ended (`nextSeq`). */
+  private aheadNext = 0;
+  /** Bumped by rewind(), so a read that was in flight across it is discarded. */
+  private generation = 0;
 
   constructor(
     private readonly log: SegmentLog,
@@ -56,6 +63,9 @@ export class EndpointQueue {
 
   /** Restarts delivery from the oldest unacknowledged message (a new reader attached). */
   rewind(): void {
+    this.generation++;
+    this.ahead = [];
+    this.aheadAt = 0;
     this.cursor = this.position() + 1;
     this.scanned = this.cursor - 1;
     this.unacked.clear();
@@ -75,35 +85,50 @@ export class EndpointQueue {
   /** Takes up to `max` messages for this endpoint, in order. */
   async take(max: number): Promise<QueuedMessage[]> {
     const out: QueuedMessage[] = [];
-    while (out.length < max && this.log.lastSeq >= this.cursor) {
-      const r = await this.log.read(this.cursor, { maxRecords: SCAN_BATCH });
-      if (r.records.length === 0 && r.nextSeq <= this.cursor) break;
-      let stop = r.nextSeq;
-      for (const rec of r.records) {
-        const { targets, message } = decodeRoutedRecord(rec.payload);
-        const t = targets.find((x) =>
-          x.endpointKey === this.endpointKey && x.priority === this.priority
-        );
-        if (t) {
-          const ttl = t.timeToLiveSecs > 0 ? t.timeToLiveSecs : this.defaultTtlSecs;
-          if (ttl >= 0 && rec.timestamp + ttl * 1000 < this.now()) {
-            this.expired++;
-          } else {
-            if (out.length >= max) {
-              stop = rec.seq;
-              break;
-            }
-            this.unacked.add(rec.seq);
-            out.push({ seq: rec.seq, message: decodeMessage(message.slice()) });
-          }
-        }
-        this.scanned = rec.seq;
+    while (out.length < max) {
+      if (this.aheadAt >= this.ahead.length) {
+        if (this.log.lastSeq < this.cursor) break;
+        const generation = this.generation;
+        // TTLs are per target (route); the queue applies and counts them, not the log.
+        const r = await this.log.read(this.cursor, { maxRecords: SCAN_BATCH, timeToLiveSecs: -1 });
+        if (generation !== this.generation) continue; // rewound meanwhile: read again
+        if (r.records.length === 0 && r.nextSeq <= this.cursor) break;
+        this.ahead = r.records;
+        this.aheadAt = 0;
+        this.aheadNext = r.nextSeq;
+        if (r.records.length === 0) this.passAhead();
+        continue;
       }
-      this.cursor = stop;
-      if (stop === r.nextSeq) this.scanned = Math.max(this.scanned, r.nextSeq - 1);
+      // One read serves many small takes (the pump asks for as many as acks freed).
+      const rec = this.ahead[this.aheadAt++];
+      const { targets, message } = decodeRoutedRecord(rec.payload);
+      const t = targets.find((x) =>
+        x.endpointKey === this.endpointKey && x.priority === this.priority
+      );
+      if (t) {
+        const ttl = t.timeToLiveSecs > 0 ? t.timeToLiveSecs : this.defaultTtlSecs;
+        // Expired once now - timestamp >= TTL (routing.md §5.2).
+        if (ttl >= 0 && this.now() - rec.timestamp >= ttl * 1000) {
+          this.expired++;
+        } else {
+          this.unacked.add(rec.seq);
+          out.push({ seq: rec.seq, message: decodeMessage(message.slice()) });
+        }
+      }
+      this.scanned = rec.seq;
+      this.cursor = rec.seq + 1;
+      if (this.aheadAt >= this.ahead.length) this.passAhead();
     }
     if (out.length === 0) this.scheduleCommit();
     return out;
+  }
+
+  /** All of the read-ahead was examined: continue where that read ended. */
+  private passAhead(): void {
+    this.cursor = Math.max(this.cursor, this.aheadNext);
+    this.scanned = Math.max(this.scanned, this.aheadNext - 1);
+    this.ahead = [];
+    this.aheadAt = 0;
   }
 
   /** Marks a delivered message done; the checkpoint follows shortly. */
