@@ -122,7 +122,7 @@ export async function startLedgeBroker(
   const ledge = await startLedge({
     store: { fsync },
     log: { level: "info" },
-    ...(maxInflight ? { mqtt: { max_inflight: maxInflight } } : {}),
+    ...(maxInflight ? { mqtt: { max_outbound_inflight: maxInflight } } : {}),
   });
   if (profileDir) delete process.env.DENO_V8_FLAGS;
   const stop = async () => {
@@ -181,7 +181,7 @@ export async function startLedgeBroker(
     const intervalMs = 100; // config default of store.fsync_interval_ms
     return {
       key: "ledge",
-      name: `ledge (fsync ${fsync}${maxInflight ? `, max_inflight ${maxInflight}` : ""})`,
+      name: `ledge (fsync ${fsync}${maxInflight ? `, max_outbound_inflight ${maxInflight}` : ""})`,
       durability: fsync === "always"
         ? "PUBACK after write + fdatasync of the batch (group commit)"
         : `PUBACK after the next fdatasync (syncs at most every ${intervalMs} ms)`,

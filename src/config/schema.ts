@@ -24,7 +24,7 @@ const storeSchema = z.strictObject({
   dir: z.string().min(1).nullable().default(null),
   /** When an append counts as durable: `always` = fdatasync per group commit. */
   fsync: z.enum(["always", "interval", "never"]).default("always"),
-  fsync_interval_ms: z.number().int().min(1).max(60_000).default(100),
+  fsync_interval_ms: z.number().int().min(1).max(60_000).default(10),
   /** storeAndForwardConfiguration.timeToLiveSecs default (IoT Edge: 7200). */
   time_to_live_secs: z.number().int().min(0).default(7200),
   /** Disk budget for the message log; oldest segments are dropped beyond it. */
@@ -55,8 +55,14 @@ export const configSchema = z.strictObject({
     /** IoT Hub's and edgeHub's limit on an inbound message (bytes). */
     max_message_bytes: z.number().int().min(1024).max(16 << 20).default(262_144),
     max_connections: z.number().int().min(1).default(10_000),
+    /** QoS 1 messages from one client being stored before the hub stops reading it. */
+    max_inflight: z.number().int().min(1).max(65_535).default(1000),
+    /** ... or that many payload bytes (bounds memory whatever the message size). */
+    max_inbound_bytes: z.number().int().min(1024).default(1 << 20),
     /** Unacknowledged QoS 1 messages the hub sends to one client before it waits. */
-    max_inflight: z.number().int().min(1).max(65_535).default(100),
+    max_outbound_inflight: z.number().int().min(1).max(65_535).default(1000),
+    /** ... and their payload bytes (bounds memory whatever the message size). */
+    max_outbound_bytes: z.number().int().min(1024).default(2 << 20),
     /** edgeHub caps keep-alive at 10 minutes. */
     max_keepalive_secs: z.number().int().min(1).default(600),
     /** Time a new connection has to send CONNECT. */

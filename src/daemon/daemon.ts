@@ -136,6 +136,9 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       limits: {
         maxMessageBytes: config.mqtt.max_message_bytes,
         maxInflight: config.mqtt.max_inflight,
+        maxInboundBytes: config.mqtt.max_inbound_bytes,
+        maxOutboundInflight: config.mqtt.max_outbound_inflight,
+        maxOutboundBytes: config.mqtt.max_outbound_bytes,
         maxKeepaliveSecs: config.mqtt.max_keepalive_secs,
         connectTimeoutMs: config.mqtt.connect_timeout_ms,
         maxConnections: config.mqtt.max_connections,

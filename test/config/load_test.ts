@@ -58,14 +58,17 @@ Deno.test("an empty file gives every default", () => {
     assert.deepEqual(c.mqtt, {
       max_message_bytes: 262_144,
       max_connections: 10_000,
-      max_inflight: 100,
+      max_inflight: 1000,
+      max_inbound_bytes: 1 << 20,
+      max_outbound_inflight: 1000,
+      max_outbound_bytes: 2 << 20,
       max_keepalive_secs: 600,
       connect_timeout_ms: 10_000,
     });
     assert.deepEqual(c.store, {
       dir: null,
       fsync: "always",
-      fsync_interval_ms: 100,
+      fsync_interval_ms: 10,
       time_to_live_secs: 7200,
       max_bytes: 1 << 30,
       segment_bytes: 16 << 20,

@@ -8,7 +8,8 @@
  * - PUBACKs go out in the order the PUBLISHes came in [MQTT-4.6.0-2], and only after the
  *   sink has durably accepted the message.
  * - The hub never buffers more than one packet per client on input, and never more than
- *   `maxInflight` unacknowledged messages per client on output.
+ *   `maxOutboundInflight` messages (and `maxOutboundBytes`) unacknowledged per client on
+ *   output; what it has not taken stays on disk.
  *
  * @module
  */
@@ -61,9 +62,11 @@ export class Connection implements MethodResponder {
   private readonly parser = mqtt.parser({ protocolVersion: 4 });
   private readonly ackQueue: Array<{ messageId: number; done: boolean; send: boolean }> = [];
   private pendingAccepts = 0;
+  private pendingBytes = 0;
   private paused = false;
   private nextPacketId = 1;
   private readonly inflight = new Map<number, OutboundMessage>();
+  private inflightBytes = 0;
   readonly feeds = new Map<string, { feed: DeliveryFeed; off: () => void }>();
   private pumping = false;
   private pumpAgain = false;
@@ -171,12 +174,20 @@ export class Connection implements MethodResponder {
 
   // --- inbound QoS 1: ordered acks and back-pressure -------------------------------------
 
-  /** Tracks an accept in progress; the PUBACK (if `qos1`) goes out in arrival order. */
-  track(accepted: Promise<void>, messageId: number | undefined): void {
+  /**
+   * Tracks an accept in progress; the PUBACK (if `qos1`) goes out in arrival order. Reading
+   * pauses while too many messages (or bytes) of this client wait to be stored.
+   */
+  track(accepted: Promise<void>, messageId: number | undefined, bytes = 0): void {
     const entry = { messageId: messageId ?? 0, done: false, send: messageId !== undefined };
     this.ackQueue.push(entry);
     this.pendingAccepts++;
-    if (this.pendingAccepts >= this.services.limits.maxInflight && !this.paused) {
+    this.pendingBytes += bytes;
+    const limits = this.services.limits;
+    if (
+      !this.paused &&
+      (this.pendingAccepts >= limits.maxInflight || this.pendingBytes >= limits.maxInboundBytes)
+    ) {
       this.paused = true;
       this.socket.pause();
     }
@@ -195,8 +206,12 @@ export class Connection implements MethodResponder {
       },
     ).finally(() => {
       this.pendingAccepts--;
+      this.pendingBytes -= bytes;
       this.flushAcks();
-      if (this.paused && this.pendingAccepts < this.services.limits.maxInflight / 2) {
+      if (
+        this.paused && this.pendingAccepts < limits.maxInflight / 2 &&
+        this.pendingBytes < limits.maxInboundBytes / 2
+      ) {
         this.paused = false;
         this.socket.resume();
       }
@@ -251,8 +266,9 @@ export class Connection implements MethodResponder {
       this.pumpAgain = false;
       for (const { feed } of [...this.feeds.values()]) {
         if (this.state !== "connected" || this.socket.writableNeedDrain) return;
-        const free = this.services.limits.maxInflight - this.inflight.size;
-        if (free <= 0) return;
+        const limits = this.services.limits;
+        const free = limits.maxOutboundInflight - this.inflight.size;
+        if (free <= 0 || this.inflightBytes >= limits.maxOutboundBytes) return;
         const batch = await feed.pull(free);
         this.socket.cork(); // one writev for the batch
         for (const m of batch) this.publishQos1(m);
@@ -267,6 +283,7 @@ export class Connection implements MethodResponder {
     while (this.inflight.has(id)) id = id >= 65535 ? 1 : id + 1;
     this.nextPacketId = id >= 65535 ? 1 : id + 1;
     this.inflight.set(id, m);
+    this.inflightBytes += m.payload.length;
     this.send({
       cmd: "publish",
       topic: m.topic,
@@ -283,9 +300,16 @@ export class Connection implements MethodResponder {
     const m = this.inflight.get(messageId);
     if (!m) return;
     this.inflight.delete(messageId);
+    this.inflightBytes -= m.payload.length;
+    // Refill in half-window batches: one log read per batch, not one per acknowledgement.
+    const limits = this.services.limits;
+    const refill = this.inflight.size <= limits.maxOutboundInflight / 2 ||
+      this.inflightBytes <= limits.maxOutboundBytes / 2;
     Promise.resolve(m.ack()).catch((e) =>
       this.log.error("ack failed", { client: this.clientId, error: String(e) })
-    ).finally(() => this.schedulePump());
+    ).finally(() => {
+      if (refill) this.schedulePump();
+    });
   }
 
   /** Publishes at QoS 0 (twin responses, desired patches, method requests). */
@@ -312,6 +336,7 @@ export class Connection implements MethodResponder {
     for (const t of this.timers) clearTimeout(t);
     for (const name of [...this.feeds.keys()]) this.removeFeed(name);
     this.inflight.clear();
+    this.inflightBytes = 0;
     if (!this.socket.destroyed) {
       // end() lets a final packet (a refusing CONNACK) reach the client; destroy soon after
       // in case the peer never reads.

@@ -63,6 +63,7 @@ export async function handlePublish(conn: Connection, packet: mqtt.IPublishPacke
       conn.track(
         conn.services.sink.accept(message),
         packet.qos === 1 ? packet.messageId : undefined,
+        payload.length,
       );
       return;
     }

@@ -61,7 +61,14 @@ export interface MethodRelayPort {
 
 export interface MqttLimits {
   maxMessageBytes: number;
+  /** Inbound messages being stored before the socket is paused... */
   maxInflight: number;
+  /** ... or their payload bytes. */
+  maxInboundBytes: number;
+  /** Outbound QoS 1 messages sent and not yet acknowledged, per client. */
+  maxOutboundInflight: number;
+  /** Payload bytes of those, per client. */
+  maxOutboundBytes: number;
   maxKeepaliveSecs: number;
   connectTimeoutMs: number;
   maxConnections: number;
