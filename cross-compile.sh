@@ -22,7 +22,7 @@
 # as the deno CLI, so it is refused. If any requested target has no runtime, nothing is built.
 #
 # Other environment: DENO (deno to compile with; default node_modules/.bin/deno),
-#   LEDGE_V8_FLAGS (default: --max-old-space-size=160,--max-semi-space-size=4, sized for a
+#   LEDGE_V8_FLAGS (default: --max-old-space-size=96,--max-semi-space-size=2, sized for a
 #   512 MB device), LEDGE_ENTRY (default src/main.ts).
 set -euo pipefail
 
@@ -33,7 +33,7 @@ ALL_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
 TARGETS=()
 ENTRY="${LEDGE_ENTRY:-src/main.ts}"
 SMOKE=1
-V8_FLAGS="${LEDGE_V8_FLAGS:---max-old-space-size=160,--max-semi-space-size=4}"
+V8_FLAGS="${LEDGE_V8_FLAGS:---max-old-space-size=96,--max-semi-space-size=2}"
 DIST="$ROOT/dist"
 BUILD="$DIST/build"
 STAMP="$BUILD/version.json"

@@ -157,7 +157,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
 
     // Modules start once the hub listens, so their first connection finds it.
     if (config.moby.socket) {
-      // Loaded only when an agent runs: dockerode and the agent add ~20 MB of RSS.
+      // Loaded only when an agent runs: dockerode and the agent add ~7 MB of RSS.
       const { startAgent } = await import("./agent_wiring.ts");
       const started = await startAgent({ config, db, registry, twins, pki, log });
       agentParts = started;
