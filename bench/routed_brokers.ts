@@ -178,7 +178,7 @@ export async function startLedgeBroker(
         password: buildSasToken(resourceUri("localhost", "edge1", m), key, expiry),
       };
     };
-    const intervalMs = 100; // config default of store.fsync_interval_ms
+    const intervalMs = 10; // config default of store.fsync_interval_ms
     return {
       key: "ledge",
       name: `ledge (fsync ${fsync}${maxInflight ? `, max_outbound_inflight ${maxInflight}` : ""})`,
