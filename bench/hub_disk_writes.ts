@@ -37,7 +37,7 @@ function connect(ledge: Ledge, moduleId: string, key: string) {
 }
 
 async function measure(size: number, consumerOnline: boolean) {
-  const ledge = await startLedge({ log: { level: "warn" } });
+  const ledge = await startLedge({ log: { level: "info" } });
   try {
     const pub = JSON.parse((await ledge.cli("identity", "add", "edge1/pub", "--json")).stdout);
     const sub = JSON.parse((await ledge.cli("identity", "add", "edge1/sub", "--json")).stdout);
