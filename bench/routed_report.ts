@@ -102,7 +102,9 @@ export function renderMarkdown(r: Result): string {
   for (const l of ["ledge-always", "ledge-interval"]) {
     out.push(
       `- ${l}: ${ratio(get(l), get("aedes-level"))} aedes+LevelDB, ` +
-        `${ratio(get(l), get("mosquitto"))} Mosquitto (ledge at its defaults: outbound window 1000; Mosquitto window 100)`,
+        `${
+          ratio(get(l), get("mosquitto"))
+        } Mosquitto (ledge at its defaults: outbound window 1000; Mosquitto window 100)`,
     );
   }
   if (get("ledge-always-w1000")) {
