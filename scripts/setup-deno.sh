@@ -3,7 +3,8 @@
 #
 #   scripts/setup-deno.sh
 #       Makes sure node_modules/.bin/deno exists and is the version pinned in package.json
-#       (runs `npm ci`, or `npm install` when there is no package-lock.json).
+#       (runs `npm ci`, or `npm install` when there is no package-lock.json), then installs the
+#       project's npm dependencies (`deno install`, from deno.json and deno.lock).
 #
 #   scripts/setup-deno.sh --platform linux-arm64-glibc --dest DIR
 #       Fetches the Deno binary of another platform (npm package @deno/<platform> at the pinned
@@ -30,14 +31,17 @@ PINNED="$(node -p 'require(process.argv[1]).devDependencies.deno' "$ROOT/package
 [ -n "$PINNED" ] || { echo "setup-deno.sh: package.json pins no deno version" >&2; exit 1; }
 
 if [ -z "$PLATFORM" ]; then
+  cd "$ROOT"
   have="$("$ROOT/node_modules/.bin/deno" --version 2>/dev/null | head -1 | awk '{print $2}')" || true
   if [ "$have" = "$PINNED" ]; then
     echo "deno $PINNED already installed: $ROOT/node_modules/.bin/deno"
-    exit 0
+  else
+    if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+    "$ROOT/node_modules/.bin/deno" --version | head -1
   fi
-  cd "$ROOT"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-  "$ROOT/node_modules/.bin/deno" --version | head -1
+  # The project's npm dependencies (deno.json + deno.lock) as their own step: left to the first
+  # `deno task`, that install replaces node_modules/.bin/deno while it runs and Deno 2.9.6 panics.
+  "$ROOT/node_modules/.bin/deno" install --quiet
   exit 0
 fi
 

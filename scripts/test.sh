@@ -9,10 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/deno ]; then
-  echo "== installing the pinned Deno from npm"
-  npm ci --no-audit --no-fund
-fi
+echo "== the pinned Deno and the project's npm dependencies"
+scripts/setup-deno.sh
 DENO=node_modules/.bin/deno
 
 if [ "${LEDGE_SKIP_DOCKER:-}" != "1" ]; then
@@ -24,7 +22,11 @@ fi
 
 echo "== deno test"
 set +e
-"$DENO" task test "$@" 2>&1 | tee /tmp/ledge-test-output.txt
+if [ $# -eq 0 ]; then
+  "$DENO" task test 2>&1 | tee /tmp/ledge-test-output.txt
+else
+  "$DENO" test -A --no-check=remote "$@" 2>&1 | tee /tmp/ledge-test-output.txt
+fi
 status=${PIPESTATUS[0]}
 set -e
 
