@@ -3,6 +3,7 @@
  * htpasswd on 127.0.0.1), and recovery when the Docker engine stops and comes back. The
  * engine-restart test uses a second private dockerd so it never disturbs the shared one.
  */
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import type { ReportedDoc } from "../../src/agent/mod.ts";
 import {
@@ -71,6 +72,10 @@ dockerTest(
     script("dockerd-test.sh", ["start"], env);
     try {
       script("test-images.sh", ["images"], env);
+      // Containers left by an interrupted run (another owner label) would block the names.
+      spawnSync("docker", ["-H", `unix://${sock}`, "rm", "-f", "it6-a", "it6-b"], {
+        stdio: "ignore",
+      });
       const t = newCtx(sock);
       const agent = t.agent();
       await agent.start();
@@ -80,7 +85,7 @@ dockerTest(
           "it6-a": busybox(["sleep", "3600"], {}, { StopTimeout: 1 }),
           "it6-b": busybox(["sleep", "3600"], { restartPolicy: "on-failure" }, { StopTimeout: 1 }),
         }));
-        assert.equal(r.code, 200);
+        assert.equal(r.code, 200, r.description);
         await waitFor("both running", () => agent.list().every((x) => x.status === "running"));
 
         script("dockerd-test.sh", ["stop"], env);
