@@ -84,9 +84,9 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
     closers.push(() => router.close());
     const saved = await db.selectFrom("kv").select("value").where("key", "=", HUB_ROUTES_KEY)
       .executeTakeFirst();
-    await router.setRoutes(
-      saved ? parseHubDesired(JSON.parse(saved.value)).table : routesFromConfig(config.routes),
-    );
+    const savedHub = saved ? parseHubDesired(JSON.parse(saved.value)) : undefined;
+    if (savedHub?.timeToLiveSecs !== undefined) router.setDefaultTtl(savedHub.timeToLiveSecs);
+    await router.setRoutes(savedHub?.table ?? routesFromConfig(config.routes));
 
     let agentParts: AgentParts | undefined;
 
@@ -110,6 +110,9 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
           throw e;
         }
         await router.setRoutes(hub.table);
+        // Messages already on disk keep the log's retention (store.time_to_live_secs); the
+        // deployment's TTL decides what the queues still deliver.
+        router.setDefaultTtl(hub.timeToLiveSecs ?? config.store.time_to_live_secs);
         await db.insertInto("kv").values({ key: HUB_ROUTES_KEY, value: JSON.stringify(hubDesired) })
           .onConflict((oc) => oc.column("key").doUpdateSet({ value: JSON.stringify(hubDesired) }))
           .execute();

@@ -52,7 +52,8 @@ export class EndpointQueue {
     readonly endpointKey: string,
     readonly priority: number,
     checkpoint: number,
-    private readonly defaultTtlSecs: number,
+    /** The store-and-forward TTL for routes without their own; a deployment may change it. */
+    public defaultTtlSecs: number,
     private readonly now: () => number = Date.now,
   ) {
     this.consumer = consumerName(endpointKey, priority);

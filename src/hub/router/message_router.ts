@@ -39,9 +39,15 @@ export class MessageRouter implements MessageSink {
     private readonly log: SegmentLog,
     private readonly monitor: MessageMonitor,
     private readonly logger: Logger,
-    private readonly defaultTtlSecs: number,
+    private defaultTtlSecs: number,
   ) {
     this.appended.setMaxListeners(0);
+  }
+
+  /** Sets `storeAndForwardConfiguration.timeToLiveSecs` for every queue (routes without a TTL). */
+  setDefaultTtl(secs: number): void {
+    this.defaultTtlSecs = secs;
+    for (const q of this.queues.values()) q.defaultTtlSecs = secs;
   }
 
   /** Applies a compiled route table; creates queues for new endpoints, drops removed ones. */

@@ -369,3 +369,14 @@ Deno.test("removing the endpoint itself drops its queues at every priority", () 
     assert.equal(h.log.checkpoint(consumerName(input("filter", "in"), 2)), undefined);
     assert.deepEqual(await drain(h.router.inputsFeed(DEVICE, "filter"), "filter"), []);
   }));
+
+Deno.test("the deployment's store-and-forward TTL expires undelivered messages", () =>
+  withHub({ r: `FROM /messages/modules/sensor/* ${into("filter", "in")}` }, async (h) => {
+    h.router.setDefaultTtl(1);
+    await h.router.accept(msg("old"));
+    await new Promise((r) => setTimeout(r, 1100));
+    await h.router.accept(msg("fresh"));
+    const got = await drain(h.router.inputsFeed(DEVICE, "filter"), "filter");
+    assert.deepEqual(bodies(got), ["fresh"]);
+    assert.equal(h.router.stats()[consumerName(input("filter", "in"), 2000000000)]?.expired, 1);
+  }));
