@@ -19,7 +19,7 @@ export interface Logger {
 
 function fmt(fields?: Record<string, unknown>): string {
   if (!fields) return "";
-  return Object.entries(fields).map(([k, v]) =>
+  return Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) =>
     ` ${k}=${typeof v === "string" && !/\s/.test(v) ? v : JSON.stringify(v)}`
   ).join("");
 }
