@@ -175,7 +175,7 @@ export class Pki {
     const names = hubNames(hostname);
     const stored = await this.#readPair(PkiFiles.serverCert, PkiFiles.serverKey);
     const problem = caRenewed
-      ? "edge CA renewed"
+      ? "new edge CA"
       : serverProblem(stored, this.#ca.certPem, names, now, threshold);
     if (problem || !stored) {
       reasons.push(`${problem}: issuing a new hub server certificate`);
