@@ -103,7 +103,18 @@ export async function startLedge(overrides: Record<string, unknown> = {}): Promi
   let logText = "";
   const spawnDaemon = async (): Promise<ChildProcess> => {
     const before = logText.length;
-    const proc = spawn(DENO, ["run", "-A", "--quiet", MAIN, "run", "--config", configPath], {
+    // LEDGE_DENO_FLAGS: extra `deno run` flags for the daemon (profiling, V8 heap flags).
+    const extra = process.env.LEDGE_DENO_FLAGS?.split(" ").filter(Boolean) ?? [];
+    const proc = spawn(DENO, [
+      "run",
+      "-A",
+      "--quiet",
+      ...extra,
+      MAIN,
+      "run",
+      "--config",
+      configPath,
+    ], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],

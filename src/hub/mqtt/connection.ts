@@ -123,6 +123,12 @@ export class Connection implements MethodResponder {
     }
     for (const p of packets) {
       if ((this.state as ConnectionState) === "closed") return;
+      // PUBACK (0x40, length 2, packet id) is most of what a consuming module sends: take it
+      // without building a packet object and a promise for each [MQTT-3.4].
+      if (p.length === 4 && p[0] === 0x40 && p[1] === 2 && this.state === "connected") {
+        this.acknowledged((p[2] << 8) | p[3]);
+        continue;
+      }
       this.parser.parse(p as Parameters<typeof this.parser.parse>[0]);
     }
   }
@@ -301,15 +307,23 @@ export class Connection implements MethodResponder {
     if (!m) return;
     this.inflight.delete(messageId);
     this.inflightBytes -= m.payload.length;
-    // Refill in half-window batches: one log read per batch, not one per acknowledgement.
+    // Refill in half-window batches (of whichever limit binds): one log read per batch, not
+    // one per acknowledgement.
     const limits = this.services.limits;
-    const refill = this.inflight.size <= limits.maxOutboundInflight / 2 ||
-      this.inflightBytes <= limits.maxOutboundBytes / 2;
-    Promise.resolve(m.ack()).catch((e) =>
-      this.log.error("ack failed", { client: this.clientId, error: String(e) })
-    ).finally(() => {
+    const used = Math.max(
+      this.inflight.size / limits.maxOutboundInflight,
+      this.inflightBytes / limits.maxOutboundBytes,
+    );
+    const refill = used <= 0.5;
+    const done = m.ack();
+    if (!(done instanceof Promise)) {
       if (refill) this.schedulePump();
-    });
+      return;
+    }
+    done.catch((e) => this.log.error("ack failed", { client: this.clientId, error: String(e) }))
+      .finally(() => {
+        if (refill) this.schedulePump();
+      });
   }
 
   /** Publishes at QoS 0 (twin responses, desired patches, method requests). */

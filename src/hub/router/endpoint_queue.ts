@@ -8,7 +8,7 @@
  */
 import { decodeMessage, type LogRecord, type SegmentLog } from "../store/mod.ts";
 import type { HubMessage } from "../message.ts";
-import { decodeRoutedRecord } from "./routed_record.ts";
+import { matchTarget, targetKey } from "./routed_record.ts";
 
 /** A message taken from a queue, waiting for its acknowledgement. */
 export interface QueuedMessage {
@@ -28,6 +28,8 @@ export function consumerName(endpointKey: string, priority: number): string {
 
 export class EndpointQueue {
   readonly consumer: string;
+  /** The endpoint key as UTF-8, compared against each stored record's targets. */
+  private readonly key: Uint8Array;
   /** Next seq to examine. */
   private cursor: number;
   /** Delivered, not yet acknowledged, in delivery (= seq) order. */
@@ -57,6 +59,7 @@ export class EndpointQueue {
     private readonly now: () => number = Date.now,
   ) {
     this.consumer = consumerName(endpointKey, priority);
+    this.key = targetKey(endpointKey);
     this.committed = checkpoint;
     this.scanned = checkpoint;
     this.cursor = checkpoint + 1;
@@ -102,10 +105,7 @@ export class EndpointQueue {
       }
       // One read serves many small takes (the pump asks for as many as acks freed).
       const rec = this.ahead[this.aheadAt++];
-      const { targets, message } = decodeRoutedRecord(rec.payload);
-      const t = targets.find((x) =>
-        x.endpointKey === this.endpointKey && x.priority === this.priority
-      );
+      const t = matchTarget(rec.payload, this.key, this.priority);
       if (t) {
         const ttl = t.timeToLiveSecs > 0 ? t.timeToLiveSecs : this.defaultTtlSecs;
         // Expired once now - timestamp >= TTL (routing.md §5.2).
@@ -113,7 +113,7 @@ export class EndpointQueue {
           this.expired++;
         } else {
           this.unacked.add(rec.seq);
-          out.push({ seq: rec.seq, message: decodeMessage(message.slice()) });
+          out.push({ seq: rec.seq, message: decodeMessage(rec.payload.slice(t.messageOffset)) });
         }
       }
       this.scanned = rec.seq;

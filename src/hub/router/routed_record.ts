@@ -76,13 +76,39 @@ export function decodeRoutedRecord(
   return { targets, message: bytes.subarray(o) };
 }
 
-/** The target for `endpointKey` at `priority` in an encoded record, without decoding the message. */
-export function findTarget(
+/**
+ * The hot path of every queue: whether a record is routed to the endpoint whose UTF-8 key is
+ * `key` at `priority`, comparing bytes (no strings, no objects). Returns that target's TTL
+ * (seconds, -1 = default) and where the message bytes start, or undefined.
+ */
+export function matchTarget(
   bytes: Uint8Array,
-  endpointKey: string,
+  key: Uint8Array,
   priority: number,
-): RouteTarget | undefined {
-  return decodeRoutedRecord(bytes).targets.find((t) =>
-    t.endpointKey === endpointKey && t.priority === priority
-  );
+): { timeToLiveSecs: number; messageOffset: number } | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes[0] ?? 0;
+  let o = 1;
+  let found: number | undefined;
+  for (let i = 0; i < count; i++) {
+    if (o + 2 > bytes.length) {
+      throw new RoutedRecordError("routed record: truncated target key length");
+    }
+    const len = view.getUint16(o);
+    if (o + 2 + len + 8 > bytes.length) {
+      throw new RoutedRecordError("routed record: truncated target");
+    }
+    if (found === undefined && len === key.length && view.getUint32(o + 2 + len) === priority) {
+      let same = true;
+      for (let j = 0; j < len && same; j++) same = bytes[o + 2 + j] === key[j];
+      if (same) found = view.getInt32(o + 2 + len + 4);
+    }
+    o += 2 + len + 8;
+  }
+  return found === undefined ? undefined : { timeToLiveSecs: found, messageOffset: o };
+}
+
+/** Encodes an endpoint key once for {@link matchTarget}. */
+export function targetKey(endpointKey: string): Uint8Array {
+  return encoder.encode(endpointKey);
 }
