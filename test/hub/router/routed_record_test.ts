@@ -9,7 +9,7 @@ import {
   RoutedRecordError,
   type RouteTarget,
 } from "../../../src/hub/router/mod.ts";
-import { findTarget } from "../../../src/hub/router/routed_record.ts";
+import { matchTarget, targetKey } from "../../../src/hub/router/routed_record.ts";
 import { DEFAULT_PRIORITY } from "../../../src/hub/routing/mod.ts";
 
 const bytes = (...b: number[]) => new Uint8Array(b);
@@ -121,12 +121,16 @@ Deno.test("a key length pointing past the end is truncation, not garbage", () =>
   assert.throws(() => decodeRoutedRecord(bytes(1, 0xff, 0xff, 0x61)), /truncated target/);
 });
 
-Deno.test("findTarget picks the endpoint at the priority", () => {
+Deno.test("matchTarget picks the endpoint at the priority and finds the message bytes", () => {
   const rec = encodeRoutedRecord([
     { endpointKey: "a", priority: 1, timeToLiveSecs: 5 },
-    { endpointKey: "b", priority: 2, timeToLiveSecs: 6 },
-  ], bytes(1));
-  assert.deepEqual(findTarget(rec, "b", 2), { endpointKey: "b", priority: 2, timeToLiveSecs: 6 });
-  assert.equal(findTarget(rec, "b", 1), undefined);
-  assert.equal(findTarget(rec, "c", 2), undefined);
+    { endpointKey: "bb", priority: 2, timeToLiveSecs: 6 },
+  ], bytes(0x7f, 0x80));
+  const hit = matchTarget(rec, targetKey("bb"), 2);
+  assert.equal(hit?.timeToLiveSecs, 6);
+  assert.deepEqual([...rec.subarray(hit!.messageOffset)], [0x7f, 0x80]);
+  assert.equal(matchTarget(rec, targetKey("bb"), 1), undefined);
+  assert.equal(matchTarget(rec, targetKey("b"), 2), undefined);
+  assert.equal(matchTarget(rec, targetKey("c"), 2), undefined);
+  assert.throws(() => matchTarget(rec.subarray(0, 5), targetKey("a"), 1), /truncated/);
 });
