@@ -12,6 +12,7 @@ const ALL: Record<string, string[]> = {
   store_replay: ["bench/store_replay.ts"],
   mqtt_hub: ["bench/mqtt_hub.ts"],
   hub_disk_writes: ["bench/hub_disk_writes.ts"],
+  hub_replay: ["bench/hub_replay.ts"],
   routed_throughput: ["bench/routed_throughput.ts", "--runs", "3", "--seconds", "8"],
   agent_deploy: ["bench/agent_deploy.ts"],
   memory: ["bench/memory.ts"],
