@@ -138,13 +138,15 @@ try {
   const finished = new Promise<void>((r) => done = r);
   const acks = Buffer.alloc(4 * 4096);
   let pending = 0;
-  let sock: net.Socket | undefined;
+  const consumer: { sock?: net.Socket } = {}; // set once connected; PUBACKs wait for it
   const flush = () => {
-    if (pending && sock) sock.write(Buffer.from(acks.subarray(0, pending * 4)));
+    if (pending && consumer.sock) {
+      consumer.sock.write(Buffer.from(acks.subarray(0, pending * 4)));
+    }
     pending = 0;
   };
   const replayStart = Date.now();
-  sock = await open(ledge.mqttPort, "sub", subKey, (t, f, b) => {
+  const sock = consumer.sock = await open(ledge.mqttPort, "sub", subKey, (t, f, b) => {
     if (t !== PacketType.publish) return;
     const p = parsePublish(f, b);
     writePuback(acks, pending * 4, p.packetId);
