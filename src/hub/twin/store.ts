@@ -74,73 +74,60 @@ export class TwinStore
     return toTwin(await this.row(id));
   }
 
-  /** Merges a reported patch; returns the new reported `$version`. */
-  patchReported(id: string, patch: unknown): Promise<number> {
+  /**
+   * Replaces one section with `next(current)` and bumps its `$version`, one update at a
+   * time. Patches are held to IoT Hub's section size; whole replacements (deployments, the
+   * agent's report) are not.
+   */
+  private update(
+    id: string,
+    section: "desired" | "reported",
+    next: (current: TwinProps) => TwinProps,
+    limited: boolean,
+  ): Promise<number> {
     return this.serial(async () => {
-      const p = withoutMetadata(checkPatch(patch, "reported properties patch"));
       const row = await this.row(id);
-      const merged = JSON.stringify(mergePatch(JSON.parse(row.reported), p));
-      if (merged.length > SECTION_LIMIT) {
-        throw new TwinPatchError(`reported properties would exceed ${SECTION_LIMIT} bytes`);
+      const text = JSON.stringify(next(JSON.parse(row[section])));
+      if (limited && text.length > SECTION_LIMIT) {
+        throw new TwinPatchError(`${section} properties would exceed ${SECTION_LIMIT} bytes`);
       }
-      const version = row.reported_version + 1;
+      const version = row[`${section}_version`] + 1;
       await this.db.updateTable("twins").set({
-        reported: merged,
-        reported_version: version,
+        [section]: text,
+        [`${section}_version`]: version,
         updated_at: new Date().toISOString(),
       }).where("id", "=", id).execute();
-      this.emit("reported", id, p, version);
       return version;
     });
+  }
+
+  /** Merges a reported patch; returns the new reported `$version`. */
+  async patchReported(id: string, patch: unknown): Promise<number> {
+    const p = withoutMetadata(checkPatch(patch, "reported properties patch"));
+    const version = await this.update(id, "reported", (cur) => mergePatch(cur, p), true);
+    this.emit("reported", id, p, version);
+    return version;
   }
 
   /** Merges a desired patch, notifies listeners; returns the new desired `$version`. */
-  patchDesired(id: string, patch: unknown): Promise<number> {
-    return this.serial(async () => {
-      const p = withoutMetadata(checkPatch(patch, "desired properties patch"));
-      const row = await this.row(id);
-      const merged = JSON.stringify(mergePatch(JSON.parse(row.desired), p));
-      if (merged.length > SECTION_LIMIT) {
-        throw new TwinPatchError(`desired properties would exceed ${SECTION_LIMIT} bytes`);
-      }
-      const version = row.desired_version + 1;
-      await this.db.updateTable("twins").set({
-        desired: merged,
-        desired_version: version,
-        updated_at: new Date().toISOString(),
-      }).where("id", "=", id).execute();
-      this.emit("desired", { id, patch: p, version });
-      return version;
-    });
+  async patchDesired(id: string, patch: unknown): Promise<number> {
+    const p = withoutMetadata(checkPatch(patch, "desired properties patch"));
+    const version = await this.update(id, "desired", (cur) => mergePatch(cur, p), true);
+    this.emit("desired", { id, patch: p, version });
+    return version;
   }
 
   /** Replaces the desired section (deployments do this for `$edgeAgent`/`$edgeHub`). */
-  replaceDesired(id: string, desired: TwinProps): Promise<number> {
-    return this.serial(async () => {
-      const row = await this.row(id);
-      const version = row.desired_version + 1;
-      await this.db.updateTable("twins").set({
-        desired: JSON.stringify(withoutMetadata(desired)),
-        desired_version: version,
-        updated_at: new Date().toISOString(),
-      }).where("id", "=", id).execute();
-      this.emit("desired", { id, patch: withoutMetadata(desired), version });
-      return version;
-    });
+  async replaceDesired(id: string, desired: TwinProps): Promise<number> {
+    const value = withoutMetadata(desired);
+    const version = await this.update(id, "desired", () => value, false);
+    this.emit("desired", { id, patch: value, version });
+    return version;
   }
 
   /** Replaces the reported section (the agent's `$edgeAgent` report). */
   replaceReported(id: string, reported: TwinProps): Promise<number> {
-    return this.serial(async () => {
-      const row = await this.row(id);
-      const version = row.reported_version + 1;
-      await this.db.updateTable("twins").set({
-        reported: JSON.stringify(withoutMetadata(reported)),
-        reported_version: version,
-        updated_at: new Date().toISOString(),
-      }).where("id", "=", id).execute();
-      return version;
-    });
+    return this.update(id, "reported", () => withoutMetadata(reported), false);
   }
 
   async remove(id: string): Promise<void> {
