@@ -16,7 +16,14 @@ export function configCommand(argv: string[], io: Io): number {
       return 0;
     case "check": {
       const c = configFrom(values);
-      const { source: _s, dataDir: _d, mgmtSocketPath: _m, iothubHostname: _i, ...plain } = c;
+      const {
+        source: _s,
+        dataDir: _d,
+        mgmtSocketPath: _m,
+        iothubHostname: _i,
+        gatewayHostname: _g,
+        ...plain
+      } = c;
       io.out(`# ${c.source}: valid\n${yaml.dump(plain)}`);
       return 0;
     }

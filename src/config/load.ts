@@ -83,6 +83,14 @@ export interface LoadedConfig extends Config {
   mgmtSocketPath: string;
   /** iothub_hostname or hostname. */
   iothubHostname: string;
+  /** GatewayHostName clients dial: `hostname`, plus `:port` when MQTTS is not on 8883. */
+  gatewayHostname: string;
+}
+
+function gatewayHostnameOf(config: Config): string {
+  const mqtts = config.listen.mqtts;
+  const port = mqtts ? Number(mqtts.slice(mqtts.lastIndexOf(":") + 1)) : 8883;
+  return port === 8883 ? config.hostname : `${config.hostname}:${port}`;
 }
 
 /**
@@ -116,5 +124,6 @@ export function loadConfig(path?: string): LoadedConfig {
     dataDir,
     mgmtSocketPath: isAbsolute(sock) ? sock : resolve(dataDir, sock),
     iothubHostname: config.iothub_hostname ?? config.hostname,
+    gatewayHostname: gatewayHostnameOf(config),
   };
 }

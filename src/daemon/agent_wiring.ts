@@ -29,13 +29,6 @@ export function socketPathOf(uri: string): string {
   return uri.startsWith("unix://") ? uri.slice("unix://".length) : uri;
 }
 
-/** GatewayHostName for modules: `hostname`, plus `:port` when MQTTS is not on 8883. */
-export function gatewayHostname(config: LoadedConfig): string {
-  const mqtts = config.listen.mqtts;
-  const port = mqtts ? Number(mqtts.slice(mqtts.lastIndexOf(":") + 1)) : 8883;
-  return port === 8883 ? config.hostname : `${config.hostname}:${port}`;
-}
-
 export async function startAgent(parts: {
   config: LoadedConfig;
   db: Db;
@@ -86,7 +79,7 @@ export async function startAgent(parts: {
     env: {
       deviceId,
       iothubHostname: config.iothubHostname,
-      gatewayHostname: gatewayHostname(config),
+      gatewayHostname: config.gatewayHostname,
     },
     state: {
       get: async (key) =>

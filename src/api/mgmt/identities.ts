@@ -9,13 +9,6 @@ import { formatConnectionString, type Identity, parseIdentityId } from "../../id
 import type { MgmtContext } from "./context.ts";
 import { type Router, withStatus } from "./router.ts";
 
-/** The port clients dial for MQTT over TLS (what GatewayHostName must carry if not 8883). */
-function gatewayHostName(ctx: MgmtContext): string {
-  const mqtts = ctx.config.listen.mqtts;
-  const port = mqtts ? Number(mqtts.slice(mqtts.lastIndexOf(":") + 1)) : 8883;
-  return port === 8883 ? ctx.config.hostname : `${ctx.config.hostname}:${port}`;
-}
-
 export function identityView(ctx: MgmtContext, id: Identity): Record<string, unknown> {
   return {
     id: id.id,
@@ -32,7 +25,7 @@ export function identityView(ctx: MgmtContext, id: Identity): Record<string, unk
       deviceId: id.deviceId,
       moduleId: id.moduleId,
       sharedAccessKey: id.primaryKey,
-      gatewayHostName: gatewayHostName(ctx),
+      gatewayHostName: ctx.config.gatewayHostname,
     }),
   };
 }

@@ -48,6 +48,7 @@ function testConfig(dir: string): LoadedConfig {
     dataDir: dir,
     mgmtSocketPath: join(dir, "mgmt.sock"),
     iothubHostname: config.hostname,
+    gatewayHostname: "edge.local:18883",
   };
 }
 
