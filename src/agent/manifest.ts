@@ -5,7 +5,7 @@
  * and the reason. Parsing never throws and never has side effects.
  */
 import yaml from "js-yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { FieldError, normalizeImage, readCreateOptions } from "./create_options.ts";
 import type { DeploymentConfig, EdgeHubDesired, ModuleSpec, RestartPolicy } from "./types.ts";
 

@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type CompiledRoute,
   compileRoute,

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import process from "node:process";
 import yaml from "js-yaml";
-import type { z } from "zod";
+import type * as z from "zod";
 import { type Config, configSchema } from "./schema.ts";
 
 /** The configuration a first run uses; `ledge config default` prints it. */

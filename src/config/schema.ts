@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const hostPortShape = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$/;
 const hostPort = z.string().refine(
@@ -30,6 +30,11 @@ const storeSchema = z.strictObject({
   /** Disk budget for the message log; oldest segments are dropped beyond it. */
   max_bytes: z.number().int().min(1 << 20).default(1 << 30),
   segment_bytes: z.number().int().min(64 << 10).default(16 << 20),
+  /**
+   * Recent records kept in memory so consumers that keep up never read the disk. 2 MiB holds
+   * ~5 s of a 2,000 msg/s stream of 256 B messages; a slower consumer reads back from the log.
+   */
+  tail_cache_bytes: z.number().int().min(0).max(256 << 20).default(2 << 20),
 }).prefault({});
 
 export const configSchema = z.strictObject({

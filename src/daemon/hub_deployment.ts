@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues } from "../config/mod.ts";
 import {
   edgeHubRoutesSchema,

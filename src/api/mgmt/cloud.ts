@@ -6,7 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { z } from "zod";
+import * as z from "zod";
 import { parseIdentityId } from "../../identity/mod.ts";
 import { QueueFullError } from "../../hub/c2d/mod.ts";
 import { MAX_METHOD_TIMEOUT_SECS, MethodError } from "../../hub/methods/mod.ts";

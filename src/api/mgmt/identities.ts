@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { formatConnectionString, type Identity, parseIdentityId } from "../../identity/mod.ts";
 import type { MgmtContext } from "./context.ts";
 import { type Router, withStatus } from "./router.ts";

@@ -6,7 +6,7 @@
  */
 import type { MgmtContext, ModulesPort } from "./context.ts";
 import { ApiError, type Router } from "./router.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 function agent(ctx: MgmtContext): ModulesPort {
   if (!ctx.modules) {

@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { z } from "zod";
+import type * as z from "zod";
 import { describeIssues } from "../../config/mod.ts";
 
 /** An error the API reports with a status code. */

@@ -5,7 +5,7 @@
  * and the route-specific "missing body" errors. Base64 is checked strictly (standard alphabet,
  * padding required) and reported as 400 `invalid parameter: ...`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { WorkloadError } from "./routes.ts";
 
 /** `POST .../sign` body. 1.2+ reads only `data`; `keyId`/`algo` are accepted and ignored. */

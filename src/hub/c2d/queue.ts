@@ -9,7 +9,7 @@
 import { Buffer } from "node:buffer";
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../../db/mod.ts";
 import { type HubMessage, SystemKey } from "../message.ts";
 import { bagEntries, type DeliveryFeed, type OutboundMessage, topics } from "../mqtt/mod.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { z } from "zod";
+import * as z from "zod";
 import type { Endpoint } from "./endpoint.ts";
 import type { RouteSyntaxError } from "./errors.ts";
 import { MessageView, type RouteMessage } from "./message_view.ts";
