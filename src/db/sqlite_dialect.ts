@@ -41,12 +41,30 @@ class Statement implements SqliteStatement {
   }
 }
 
+/** Prepared statements kept per database; ledge issues a few dozen distinct SQL strings. */
+const STATEMENT_CACHE_SIZE = 64;
+
 class Database implements SqliteDatabase {
+  // kysely prepares every query it runs. Without reuse each connect (identity lookup) leaves a
+  // statement for the GC to finalize, and SQLite's memory for them grows with the connection
+  // count; a small LRU keeps it bounded (and skips re-parsing the SQL).
+  readonly #statements = new Map<string, Statement>();
   constructor(readonly raw: DatabaseSync) {}
   prepare(sql: string): SqliteStatement {
-    return new Statement(this.raw.prepare(sql), sql);
+    let stmt = this.#statements.get(sql);
+    if (stmt) {
+      this.#statements.delete(sql); // re-insert: most recently used last
+    } else {
+      stmt = new Statement(this.raw.prepare(sql), sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        this.#statements.delete(this.#statements.keys().next().value!);
+      }
+    }
+    this.#statements.set(sql, stmt);
+    return stmt;
   }
   close(): void {
+    this.#statements.clear();
     this.raw.close();
   }
 }
