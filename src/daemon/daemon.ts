@@ -65,6 +65,7 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
         fsync: config.store.fsync,
         syncIntervalMs: config.store.fsync_interval_ms,
         segmentBytes: config.store.segment_bytes,
+        tailCacheBytes: config.store.tail_cache_bytes,
         maxDiskBytes: config.store.max_bytes,
         timeToLiveSecs: config.store.time_to_live_secs,
         logger: {

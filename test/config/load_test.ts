@@ -72,6 +72,7 @@ Deno.test("an empty file gives every default", () => {
       time_to_live_secs: 7200,
       max_bytes: 1 << 30,
       segment_bytes: 16 << 20,
+      tail_cache_bytes: 2 << 20,
     });
     assert.deepEqual(c.routes, {});
     assert.deepEqual(c.moby, { socket: "unix:///var/run/docker.sock", network: "azure-iot-edge" });

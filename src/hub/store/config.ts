@@ -96,7 +96,7 @@ export const DEFAULTS: Omit<SegmentLogConfig, "clock" | "logger"> = {
   maxRecordBytes: MiB,
   maxBatchBytes: MiB,
   indexIntervalBytes: 64 * 1024,
-  tailCacheBytes: 8 * MiB,
+  tailCacheBytes: 2 * MiB,
   readChunkBytes: MiB,
   timeToLiveSecs: 7200,
   maxDiskBytes: 0,
