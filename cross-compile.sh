@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # cross-compile.sh — build ledge release binaries with `deno compile`.
 #
-# Usage: ./cross-compile.sh [--target TRIPLE]... [--entry FILE] [--no-smoke]
+# Usage: ./cross-compile.sh [--target TRIPLE]... [--no-smoke]
 #
 # Targets (default: both): x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu.
-# Output in dist/: ledge-<version>-<target>, install.sh, ledge.service, config.example.yaml and
-# SHA256SUMS over them; deno's list of embedded files in dist/build/compile-<target>.log.
+# Output in dist/ (or $LEDGE_DIST): ledge-<version>-<target>, install.sh, ledge.service,
+# config.example.yaml and SHA256SUMS over them; deno's list of embedded files in
+# build/compile-<target>.log.
 #
-# Version and revision are stamped into the binary: dist/build/version.json
-#   {"version":"<deno.json version>","revision":"<git short rev>[-dirty]","target":..,"built":..}
-# is written for each target, embedded with `--include`, and removed after the build (so
-# `deno run src/main.ts version` from a work tree never reads a stale stamp). The program reads
-# it with `new URL("../dist/build/version.json", import.meta.url)` (see src/version.ts).
+# What is compiled is the bundle (scripts/bundle.sh: src/main.ts tree-shaken and minified into
+# a few chunks, ~1 MB; no node_modules, no toolchain, no tests), with its stamp version.json
+#   {"version":"<deno.json version>","revision":"<git short rev>[-dirty]","built":..,"deno":..}
+# embedded next to it, which `ledge version` prints (see src/version.ts).
 #
 # The Deno runtime a binary is built on (denort) normally comes from dl.deno.land. Where that
 # is unreachable, give it per target (a denort binary, or the denort-<target>.zip release file):
@@ -22,8 +22,7 @@
 # as the deno CLI, so it is refused. If any requested target has no runtime, nothing is built.
 #
 # Other environment: DENO (deno to compile with; default node_modules/.bin/deno),
-#   LEDGE_V8_FLAGS (default: --max-old-space-size=96,--max-semi-space-size=2, sized for a
-#   512 MB device), LEDGE_ENTRY (default src/main.ts).
+#   LEDGE_V8_FLAGS (default: packaging/v8-flags, sized for a 512 MB device), LEDGE_DIST.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,17 +30,16 @@ cd "$ROOT"
 
 ALL_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
 TARGETS=()
-ENTRY="${LEDGE_ENTRY:-src/main.ts}"
 SMOKE=1
-V8_FLAGS="${LEDGE_V8_FLAGS:---max-old-space-size=96,--max-semi-space-size=2}"
-DIST="$ROOT/dist"
+V8_FLAGS="${LEDGE_V8_FLAGS:-$(tr -d ' \n' <"$ROOT/packaging/v8-flags")}"
+DIST="${LEDGE_DIST:-$ROOT/dist}"
 BUILD="$DIST/build"
-STAMP="$BUILD/version.json"
+BUNDLE="$BUILD/bundle"
 # The deno CLI's own help text; a denort (runtime only) does not contain it.
 CLI_MARKER="Compile the script into a self contained executable"
-# A ledge binary is denort plus the program and its npm packages: payload above this is a bug
-# (e.g. the 95 MB deno npm package got embedded).
-MAX_PAYLOAD_MB="${LEDGE_MAX_PAYLOAD_MB:-80}"
+# A ledge binary is denort plus the ~1 MB bundle: payload above this is a bug (e.g. the 95 MB
+# deno npm package got embedded).
+MAX_PAYLOAD_MB="${LEDGE_MAX_PAYLOAD_MB:-16}"
 
 die() { echo "cross-compile.sh: $*" >&2; exit 1; }
 log() { echo "==> $*" >&2; }
@@ -49,7 +47,6 @@ log() { echo "==> $*" >&2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) TARGETS+=("${2:?--target needs a value}"); shift 2 ;;
-    --entry) ENTRY="${2:?--entry needs a value}"; shift 2 ;;
     --no-smoke) SMOKE=0; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
@@ -62,7 +59,6 @@ done
 
 DENO="${DENO:-$ROOT/node_modules/.bin/deno}"
 [ -x "$DENO" ] || die "no deno at $DENO: run scripts/setup-deno.sh (or npm ci) first"
-[ -f "$ENTRY" ] || die "entry point $ENTRY does not exist"
 DENO_VERSION="$("$DENO" --version | head -1 | awk '{print $2}')"
 
 # --- what goes into the stamp --------------------------------------------------------------
@@ -133,7 +129,7 @@ resolve_runtime() {
 }
 
 mkdir -p "$BUILD"
-cleanup() { rm -f "$STAMP" "$BUILD"/*.partial*; rm -rf "$BUILD"/denort-*; }
+cleanup() { rm -f "$BUILD"/*.partial*; rm -rf "$BUILD"/denort-* "$BUNDLE"; }
 trap cleanup EXIT
 
 declare -A RUNTIME
@@ -155,55 +151,39 @@ if [ "$missing" = 1 ]; then
 fi
 
 # --- what is embedded ----------------------------------------------------------------------
-# deno compile embeds the whole node_modules/; leave out the Deno toolchain itself (the `deno`
-# npm package and its @deno/<platform> binaries, ~85-95 MB each).
-# `--target aarch64-...` makes deno install @deno/linux-arm64-glibc during the compile, so the
-# known places are excluded whether or not they exist yet, plus any big deno binary found.
-EXCLUDES=()
-for plat in linux-x64-glibc linux-arm64-glibc; do
-  EXCLUDES+=(--exclude "$ROOT/node_modules/.deno/@deno+$plat@$DENO_VERSION/node_modules/@deno/$plat/deno")
-  EXCLUDES+=(--exclude "$ROOT/node_modules/@deno/$plat/deno")
-done
-EXCLUDES+=(--exclude "$ROOT/node_modules/.deno/deno@$DENO_VERSION/node_modules/deno/deno")
-if [ -d node_modules ]; then
-  while IFS= read -r f; do EXCLUDES+=(--exclude "$ROOT/$f"); done < <(
-    find node_modules -type f -size +10M \( -name deno -o -name 'denort*' \) 2>/dev/null
-  )
-fi
-
-# --- build ---------------------------------------------------------------------------------
+# The bundle only: it imports nothing but `node:` built-ins and its own chunks, so the compile
+# runs without deno.json (no node_modules, and so no Deno toolchain from npm, gets embedded).
 rm -f "$BUILD"/compile-*.log
 
 # Type-check once, as its own step: `deno compile --v8-flags` also applies the device's small
 # heap to the compiler process, where tsc would run out of memory.
-log "deno check $ENTRY"
-"$DENO" check --quiet --config "$ROOT/deno.json" "$ENTRY" || die "type check failed; no artifact"
+log "deno check src/main.ts"
+"$DENO" check --quiet --config "$ROOT/deno.json" src/main.ts || die "type check failed; no artifact"
+LEDGE_REVISION="$REV" DENO="$DENO" "$ROOT/scripts/bundle.sh" --out "$BUNDLE" ||
+  die "bundling failed; no artifact"
 
 BUILT=()
 for t in "${TARGETS[@]}"; do
   out="$DIST/ledge-$VERSION-$t"
   partial="$BUILD/ledge-$VERSION-$t.partial"
   rm -f "$partial"
-  printf '{"version":"%s","revision":"%s","target":"%s","built":"%s","deno":"%s"}\n' \
-    "$VERSION" "$REV" "$t" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$DENO_VERSION" >"$STAMP"
   env_args=()
   case "${RUNTIME[$t]}" in bin:*) env_args=("DENORT_BIN=${RUNTIME[$t]#bin:}") ;; esac
   log "$t: deno compile ($VERSION, $REV)"
   start=$(date +%s)
   clog="$BUILD/compile-$t.log" # keeps deno's "Embedded Files" listing
-  if ! env -u DENORT_BIN "${env_args[@]}" NO_COLOR=1 "$DENO" compile -A --no-check --config "$ROOT/deno.json" \
-    --target "$t" \
+  if ! env -u DENORT_BIN "${env_args[@]}" NO_COLOR=1 "$DENO" compile -A --no-check --no-config \
+    --no-lock --target "$t" \
     --v8-flags="$V8_FLAGS" \
-    --include "$STAMP" \
-    "${EXCLUDES[@]}" \
-    -o "$partial" "$ENTRY" >"$clog" 2>&1; then
+    --include "$BUNDLE/version.json" \
+    -o "$partial" "$BUNDLE/main.js" >"$clog" 2>&1; then
     tail -20 "$clog" >&2
     die "$t: deno compile failed (log: $clog); no artifact"
   fi
   [ -s "$partial" ] || die "$t: deno compile produced no file"
-  if grep -E '(@deno\+|deno@)[^ ]*.*[0-9.]+MB' "$clog" >&2; then
+  if grep -E 'node_modules|(@deno\+|deno@)[^ ]*.*[0-9.]+MB' "$clog" >&2; then
     rm -f "$partial"
-    die "$t: the Deno toolchain (npm 'deno' / '@deno/*') was embedded (see above, $clog); removed"
+    die "$t: more than the bundle was embedded (see above, $clog); removed"
   fi
 
   # Checks before anything lands in dist/.

@@ -15,12 +15,14 @@
 #     `ledge ca-cert`, an Azure IoT SDK client (host Deno, scripts/sdk-telemetry.ts) sends
 #     telemetry through the hub, `ledge list`, then SIGTERM and a clean exit.
 #     ledge is the compiled arm64 binary given by --bin / $LEDGE_BIN (or the newest
-#     dist/ledge-*-aarch64-unknown-linux-gnu), else src/main.ts run by the arm64 Deno.
+#     dist/ledge-*-aarch64-unknown-linux-gnu), else what such a binary contains — the bundle
+#     (scripts/bundle.sh, dist/bundle/main.js) with packaging/v8-flags — run by the arm64 Deno.
 #
 # Prints the time of every step and a final line `qemu-arm64: N passed, N failed (T s)`.
 # Exits non-zero if any step failed. Only loopback addresses are used.
-# Environment: LEDGE_QEMU_CACHE (default ~/.cache/ledge-qemu), LEDGE_ENTRY (default
-# src/main.ts), LEDGE_QEMU_START_TIMEOUT (seconds for the daemon to come up, default 180).
+# Environment: LEDGE_QEMU_CACHE (default ~/.cache/ledge-qemu), LEDGE_ENTRY (run this module
+# from source instead of the bundle, e.g. src/main.ts), LEDGE_QEMU_START_TIMEOUT (seconds for
+# the daemon to come up, default 180).
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,7 +52,7 @@ if [ ${#PATHS[@]} = 0 ]; then
 fi
 
 CACHE="${LEDGE_QEMU_CACHE:-$HOME/.cache/ledge-qemu}"
-ENTRY="${LEDGE_ENTRY:-src/main.ts}"
+ENTRY="${LEDGE_ENTRY:-}"
 START_TIMEOUT="${LEDGE_QEMU_START_TIMEOUT:-180}"
 HOST_DENO="$ROOT/node_modules/.bin/deno"
 QEMU=qemu-aarch64-static
@@ -183,6 +185,11 @@ if [ -n "$BIN" ]; then
   [ -x "$BIN" ] || { echo "qemu-arm64-test.sh: $BIN is not an executable" >&2; FAILED=$((FAILED + 1)); finish; }
   echo "ledge under test: $BIN (compiled, arm64)"
   LEDGE=("${ARM[@]}" "$BIN")
+elif [ -z "$ENTRY" ]; then
+  step bundle "$ROOT/scripts/bundle.sh" || finish
+  echo "ledge under test: dist/bundle/main.js (what a release binary embeds) with the arm64 Deno"
+  LEDGE=("${ARM[@]}" "$ARM_DENO" run -A --no-config --v8-flags="$(tr -d ' \n' <"$ROOT/packaging/v8-flags")"
+    "$ROOT/dist/bundle/main.js")
 else
   [ -f "$ENTRY" ] || {
     echo "  FAIL  daemon: $ENTRY does not exist (and no compiled arm64 binary given)"

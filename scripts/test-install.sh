@@ -5,8 +5,9 @@
 # port) and talk to it over the management socket, then --uninstall and --uninstall --purge.
 #
 # Usage: scripts/test-install.sh [--binary PATH]
-#   default binary: a wrapper running src/main.ts with node_modules/.bin/deno (a compiled
-#   dist/ledge-<v>-x86_64-unknown-linux-gnu can be given instead).
+#   default binary: a wrapper running the bundle (dist/bundle/main.js, built if missing) with
+#   the real deno and packaging/v8-flags (a compiled dist/ledge-<v>-x86_64-unknown-linux-gnu
+#   can be given instead).
 # Ends with `install-test: N passed, N failed`; exits non-zero on any failure.
 set -uo pipefail
 
@@ -39,8 +40,10 @@ if [ -z "$BINARY" ]; then
   BINARY="$T/ledge"
   # The real deno binary, not node_modules/.bin/deno (a node wrapper that would outlive a kill).
   deno_exe="$("$ROOT_DIR/node_modules/.bin/deno" eval 'console.log(Deno.execPath())')"
-  printf '#!/bin/sh\nexec "%s" run -A --config "%s" "%s" "$@"\n' "$deno_exe" \
-    "$ROOT_DIR/deno.json" "$ROOT_DIR/src/main.ts" >"$BINARY"
+  # What a release binary runs: the bundle, with the release V8 flags.
+  [ -f "$ROOT_DIR/dist/bundle/main.js" ] || "$ROOT_DIR/scripts/bundle.sh"
+  printf '#!/bin/sh\nexec "%s" run -A --no-config --v8-flags=%s "%s" "$@"\n' "$deno_exe" \
+    "$(tr -d ' \n' <"$ROOT_DIR/packaging/v8-flags")" "$ROOT_DIR/dist/bundle/main.js" >"$BINARY"
   chmod +x "$BINARY"
 fi
 mode() { [ "$(stat -c %a "$1")" = "$2" ] || { echo "$1: mode $(stat -c %a "$1"), want $2"; return 1; }; }

@@ -36,6 +36,21 @@ passed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
 failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
 
 if [ $# -eq 0 ]; then
+  # What ships is the bundle (cross-compile.sh compiles it): every test that runs ledge as a
+  # process runs again against it, SDK and Docker ones included.
+  echo "== the shipped bundle: process-level tests again against dist/bundle/main.js"
+  scripts/bundle.sh
+  mapfile -t e2e < <(grep -rlE 'startLedge|runCli' test --include='*_test.ts' | sort)
+  set +e
+  LEDGE_TEST_ENTRY=dist/bundle/main.js "$DENO" test -A --no-check=remote "${e2e[@]}" 2>&1 |
+    tee /tmp/ledge-test-bundle-output.txt
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  set -e
+  bsummary=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/ledge-test-bundle-output.txt | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true)
+  passed=$(( ${passed:-0} + $(echo "$bsummary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p') + 0 ))
+  failed=$(( ${failed:-0} + $(echo "$bsummary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p') + 0 ))
+  [ -n "$bsummary" ] || { echo "no test summary from the bundle run"; failed=$(( ${failed:-0} + 1 )); status=1; }
+
   echo "== install script test"
   if bash scripts/test-install.sh; then passed=$(( ${passed:-0} + 1 )); else failed=$(( ${failed:-0} + 1 )); status=1; fi
 fi

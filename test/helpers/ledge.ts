@@ -13,7 +13,11 @@ import process from "node:process";
 import yaml from "js-yaml";
 
 export const ROOT = resolve(import.meta.dirname!, "../..");
-export const MAIN = join(ROOT, "src/main.ts");
+/**
+ * What `ledge` is in the tests: src/main.ts, or with LEDGE_TEST_ENTRY=dist/bundle/main.js the
+ * shipped bundle (scripts/test.sh runs the end-to-end tests a second time that way).
+ */
+export const MAIN = resolve(ROOT, process.env.LEDGE_TEST_ENTRY || "src/main.ts");
 export const DENO = process.execPath;
 
 /** A free TCP port on 127.0.0.1. */
