@@ -3,24 +3,28 @@
  * anon/file split, smaps breakdown) and V8 heap (from `--trace-gc`) when idle (hub only, and
  * with the agent on a socket that does not exist), with 200 idle SAS-authenticated MQTT
  * clients, under 2,000 msg/s of routed QoS 1 telemetry (module → route → module input) for
- * 60 s, and idle after a restart over a 1 GB backlog. Also attributes the idle megabytes to
- * dependencies and tries V8 flags sized for small devices. Loopback only, bounded in time.
+ * 60 s, and idle after a restart over a 1 GB backlog. What is measured is what ships: the
+ * bundle (scripts/bundle.sh, rebuilt first) with the release V8 flags (packaging/v8-flags),
+ * run without deno.json as a compiled binary runs it; idle and load are repeated from source
+ * (`deno run src/main.ts`, default flags) for comparison. Also attributes the idle megabytes
+ * to dependencies and tries V8 flags sized for small devices. Loopback only, bounded in time.
  *
- * Run: `deno task bench:memory` (about 6 minutes) or `deno run -A bench/memory.ts --quick`
+ * Run: `deno task bench:memory` (about 8 minutes) or `deno run -A bench/memory.ts --quick`
  * (load 20 s, backlog 200 MB). Writes bench/results/memory.{json,md}.
  *
  * @module
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { freePort, ROOT } from "../test/helpers/ledge.ts";
 import { attribute } from "./memory_attribution.ts";
 import { InspectorSession } from "./memory_inspector.ts";
-import { type BenchLedge, startBenchLedge } from "./memory_ledge.ts";
+import { type BenchLedge, buildBundle, RELEASE_V8_FLAGS, startBenchLedge } from "./memory_ledge.ts";
 import { type ProcMemory, procMemory, round1, smapsBreakdown } from "./memory_proc.ts";
 import { markdown } from "./memory_report.ts";
+import { textPages } from "./memory_text_pages.ts";
 import {
   loadSpec,
   ROUTE_TO_CONSUMER,
@@ -35,8 +39,9 @@ const arg = (name: string) =>
 const LOAD_MS = Number(arg("load-secs") ?? (quick ? 20 : 60)) * 1000;
 const BACKLOG_BYTES = quick ? 200 << 20 : 1 << 30;
 const FLAG_LOAD_MS = quick ? 4_000 : 6_000;
-/** The V8 flags this benchmark recommends for 512 MB devices (see the flag sweep). */
-export const RECOMMENDED_V8_FLAGS = ["--max-old-space-size=96", "--max-semi-space-size=2"];
+/** The V8 flags release binaries carry (packaging/v8-flags; see the flag sweep). */
+export const RECOMMENDED_V8_FLAGS = RELEASE_V8_FLAGS;
+type Entry = "source" | "bundle";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (s: string) => console.error(`[memory] ${s}`);
 
@@ -54,8 +59,12 @@ function snap(l: BenchLedge) {
   };
 }
 
-async function idle(config: Record<string, unknown>, v8Flags: string[] = []) {
-  const l = await startBenchLedge({ config, v8Flags, traceGc: true });
+async function idle(
+  config: Record<string, unknown>,
+  v8Flags: string[] = RELEASE_V8_FLAGS,
+  entry: Entry = "bundle",
+) {
+  const l = await startBenchLedge({ config, v8Flags, entry, traceGc: true });
   try {
     await sleep(4000);
     return { startupMs: l.startupMs, ...snap(l), smaps: smapsBreakdown(l.pid) };
@@ -64,10 +73,27 @@ async function idle(config: Record<string, unknown>, v8Flags: string[] = []) {
   }
 }
 
+/**
+ * The embedded default config, except for the data directory, a free port and the engine
+ * socket: MQTT over TLS only, and the agent on, pointed at a socket where no engine listens
+ * (as on a device whose Docker is down; never a developer's real engine, whose containers an
+ * agent with an empty deployment would consider its own to clean up).
+ */
+async function defaultConfig(): Promise<Record<string, unknown>> {
+  return {
+    listen: { mqtts: `127.0.0.1:${await freePort()}`, mqtt: null, mgmt_socket: "mgmt.sock" },
+    moby: { socket: "unix:///nonexistent/docker.sock", network: "azure-iot-edge" },
+  };
+}
+
 /** (b) then (c): 200 idle clients, then paced routed load with them still connected. */
-async function connectionsAndLoad(v8Flags: string[] = []) {
+async function connectionsAndLoad(
+  v8Flags: string[] = RELEASE_V8_FLAGS,
+  entry: Entry = "bundle",
+) {
   const l = await startBenchLedge({
     v8Flags,
+    entry,
     config: { routes: { telemetry: ROUTE_TO_CONSUMER } },
     traceGc: true,
   });
@@ -121,7 +147,11 @@ async function connectionsAndLoad(v8Flags: string[] = []) {
 /** Live V8 heap (after forced full GCs, via the inspector) idle and with 200 idle clients. */
 async function liveHeap() {
   const port = await freePort();
-  const l = await startBenchLedge({ denoArgs: [`--inspect=127.0.0.1:${port}`] });
+  const l = await startBenchLedge({
+    entry: "bundle",
+    v8Flags: RELEASE_V8_FLAGS,
+    denoArgs: [`--inspect=127.0.0.1:${port}`],
+  });
   const s = await InspectorSession.open(port);
   const measure = async () => ({ ...await s.heapAfterGc(), rss: snap(l).rss });
   try {
@@ -156,6 +186,8 @@ async function backlog() {
       routes: { backlog: ROUTE_TO_OFFLINE },
       store: { fsync: "never", max_bytes: 4 * 1024 ** 3 },
     },
+    entry: "bundle",
+    v8Flags: RELEASE_V8_FLAGS,
     traceGc: true,
   });
   try {
@@ -198,9 +230,12 @@ const FLAG_SETS: string[][] = [
   [],
   ["--max-old-space-size=160", "--max-semi-space-size=4"],
   ["--max-old-space-size=96", "--max-semi-space-size=2"],
-  RECOMMENDED_V8_FLAGS,
-  [...RECOMMENDED_V8_FLAGS, "MALLOC_ARENA_MAX=2"],
-  ["--max-semi-space-size=1", "--optimize-for-size"],
+  ["--max-old-space-size=96", "--max-semi-space-size=1"],
+  ["--max-old-space-size=64", "--max-semi-space-size=1"],
+  ["--max-old-space-size=96", "--max-semi-space-size=1", "--no-maglev"],
+  ["--max-old-space-size=96", "--max-semi-space-size=2", "--no-maglev"],
+  [...RELEASE_V8_FLAGS, "MALLOC_ARENA_MAX=2"],
+  [...RELEASE_V8_FLAGS, "--optimize-for-size"],
   ["--lite-mode"],
 ];
 
@@ -212,6 +247,7 @@ async function flagSweep() {
     const l = await startBenchLedge({
       config: { routes: { telemetry: ROUTE_TO_CONSUMER }, store: { fsync: "interval" } },
       v8Flags: flags.filter((f) => f.startsWith("--")),
+      entry: "bundle",
       env: Object.fromEntries(flags.filter((f) => !f.startsWith("--")).map((f) => f.split("="))),
       traceGc: true,
     });
@@ -248,33 +284,57 @@ async function only(part: string) {
     attribution: () => attribute(),
     idle: async () => ({
       hub: await idle({}),
-      agent: await idle({ moby: { socket: "unix:///nonexistent/docker.sock" } }),
+      agent: await idle(await defaultConfig()),
+      source: await idle({}, [], "source"),
     }),
-    load: () => connectionsAndLoad(arg("v8")?.split(",") ?? []),
+    load: () =>
+      connectionsAndLoad(
+        arg("v8")?.split(",").filter(Boolean) ?? RELEASE_V8_FLAGS,
+        (arg("entry") ?? "bundle") as Entry,
+      ),
     heap: liveHeap,
     backlog,
     flags: flagSweep,
+    pages: () => Promise.resolve(textPages()),
   };
   if (!parts[part]) throw new Error(`--only: expected one of ${Object.keys(parts).join(", ")}`);
   console.log(JSON.stringify(await parts[part](), null, 1));
 }
 
+/** `--render`: rewrites memory.md from memory.json (after a change to the report's layout). */
+function render() {
+  const dir = join(ROOT, "bench/results");
+  const results = JSON.parse(readFileSync(join(dir, "memory.json"), "utf8"));
+  results.executablePages ??= textPages();
+  writeFileSync(join(dir, "memory.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(dir, "memory.md"), markdown(results));
+}
+
 async function main() {
+  if (process.argv.includes("--render")) return render();
   const onlyArg = process.argv.find((a) => a.startsWith("--only="));
+  say("bundling (scripts/bundle.sh)");
+  buildBundle();
   if (onlyArg) return await only(onlyArg.slice("--only=".length));
   const started = performance.now();
+  say("first start of the fresh bundle (V8 writes its code cache)");
+  const firstStart = await idle({});
   say("attributing idle memory to imports");
   const attribution = await attribute();
+  say("pages of the deno executable touched, by startup step");
+  const executablePages = textPages();
   say("idle, moby.socket null");
   const idleHub = await idle({});
   say("live V8 heap via the inspector");
   const heapAfterGc = await liveHeap();
-  say("idle, agent on a socket that does not exist");
-  const idleAgent = await idle({ moby: { socket: "unix:///nonexistent/docker.sock" } });
+  say("idle, the default config (MQTTS, agent on)");
+  const idleAgent = await idle(await defaultConfig());
   say(`200 idle clients, then 2,000 msg/s routed for ${LOAD_MS / 1000} s`);
   const load = await connectionsAndLoad();
-  say(`the same with --v8-flags=${RECOMMENDED_V8_FLAGS.join(",")}`);
-  const loadRecommended = await connectionsAndLoad(RECOMMENDED_V8_FLAGS);
+  say("idle, from source with default V8 flags");
+  const idleSource = await idle({}, [], "source");
+  say("the load again from source with default V8 flags");
+  const loadSource = await connectionsAndLoad([], "source");
   say(`backlog of ${BACKLOG_BYTES >> 20} MiB, then restart`);
   const bl = await backlog();
   say("V8 flag sweep");
@@ -288,11 +348,16 @@ async function main() {
     quick,
     targets: { idleRssMiB: 60, loadedRssMiB: 90, growthPct: 10 },
     attribution,
-    idleHub,
-    idleAgent,
+    executablePages,
+    shipped: {
+      flags: RELEASE_V8_FLAGS.join(","),
+      firstStart,
+      idleHub,
+      idleAgent,
+      ...load,
+    },
+    source: { idleHub: idleSource, ...loadSource },
     heapAfterGc,
-    ...load,
-    recommended: { flags: RECOMMENDED_V8_FLAGS.join(","), ...loadRecommended },
     backlog: bl,
     flags,
     benchSeconds: Math.round((performance.now() - started) / 1000),

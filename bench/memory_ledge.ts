@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -35,6 +35,21 @@ export interface BenchLedgeOptions {
   /** Command prefix, e.g. a cgroup wrapper; it must `exec` deno so the pid stays the same. */
   wrap?: string[];
   env?: Record<string, string>;
+  /** What runs: `src/main.ts` (default) or the shipped bundle (`scripts/bundle.sh`). */
+  entry?: "source" | "bundle";
+}
+
+/** The bundle `scripts/bundle.sh` writes, which `cross-compile.sh` compiles. */
+export const BUNDLE_MAIN = join(ROOT, "dist/bundle/main.js");
+
+/** The V8 flags release binaries are compiled with (packaging/v8-flags). */
+export const RELEASE_V8_FLAGS: string[] = readFileSync(join(ROOT, "packaging/v8-flags"), "utf8")
+  .trim().split(",").filter(Boolean);
+
+/** (Re)builds dist/bundle from the current sources; throws with the script's output. */
+export function buildBundle(): void {
+  const r = spawnSync("bash", [join(ROOT, "scripts/bundle.sh")], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`scripts/bundle.sh failed:\n${r.stderr}`);
 }
 
 export interface BenchLedge {
@@ -80,7 +95,8 @@ export async function startBenchLedge(o: BenchLedgeOptions = {}): Promise<BenchL
       "--quiet",
       ...(flags.length ? [`--v8-flags=${flags.join(",")}`] : []),
       ...(o.denoArgs ?? []),
-      MAIN,
+      // The bundle runs as a release binary would: no deno.json, no npm resolution.
+      ...(o.entry === "bundle" ? ["--no-config", BUNDLE_MAIN] : [MAIN]),
       "run",
       "--config",
       configPath,

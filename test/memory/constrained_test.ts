@@ -2,8 +2,9 @@
  * ledge inside a 128 MiB memory cgroup (no swap) under 2,000 msg/s of routed QoS 1 telemetry
  * (4 publisher modules → route → consumer module input) with 200 idle SAS-authenticated
  * clients connected: it must stay alive (no OOM kill in the cgroup) and deliver every message
- * it PUBACKed, in order per publisher. ledge runs with the V8 flags we recommend for 512 MB
- * devices (LEDGE_MEM_V8_FLAGS overrides them). Needs a writable cgroup (v2 memory controller
+ * it PUBACKed, in order per publisher. ledge runs as a release binary does: the bundle, built
+ * fresh (so its first start, which writes V8's code cache, is inside the limit too), with the
+ * release V8 flags (packaging/v8-flags; LEDGE_MEM_V8_FLAGS overrides them). Needs a writable cgroup (v2 memory controller
  * or the v1 memory hierarchy, as root): without one it fails under CI=true and skips loudly
  * otherwise.
  *
@@ -11,8 +12,7 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { RECOMMENDED_V8_FLAGS } from "../../bench/memory.ts";
-import { startBenchLedge } from "../../bench/memory_ledge.ts";
+import { buildBundle, RELEASE_V8_FLAGS, startBenchLedge } from "../../bench/memory_ledge.ts";
 import { procMemory } from "../../bench/memory_proc.ts";
 import {
   loadSpec,
@@ -25,9 +25,9 @@ import { createMemoryCgroup } from "./cgroup.ts";
 const LIMIT = 128 * 1024 * 1024;
 const LOAD_MS = 25_000;
 const RATE = 2000;
-/** What we recommend for 512 MB devices (bench/memory.ts); LEDGE_MEM_V8_FLAGS overrides. */
+/** What release binaries carry; LEDGE_MEM_V8_FLAGS overrides. */
 const V8_FLAGS = process.env.LEDGE_MEM_V8_FLAGS === undefined
-  ? RECOMMENDED_V8_FLAGS
+  ? RELEASE_V8_FLAGS
   : process.env.LEDGE_MEM_V8_FLAGS.split(",").filter(Boolean);
 
 Deno.test({
@@ -43,9 +43,11 @@ Deno.test({
       await t.step({ name: "SKIPPED (no writable cgroup)", ignore: true, fn: () => {} });
       return;
     }
+    buildBundle();
     const ledge = await startBenchLedge({
       config: { routes: { telemetry: ROUTE_TO_CONSUMER } },
       v8Flags: V8_FLAGS,
+      entry: "bundle",
       wrap: cg.wrap,
     });
     try {
