@@ -70,7 +70,11 @@ export class Connection implements MethodResponder {
   readonly feeds = new Map<string, { feed: DeliveryFeed; off: () => void }>();
   private pumping = false;
   private pumpAgain = false;
-  private timers: ReturnType<typeof setTimeout>[] = [];
+  // One handle per purpose, replaced rather than accumulated: a connection lives for months
+  // and its keep-alive check runs every half period.
+  private connectTimer?: ReturnType<typeof setTimeout>;
+  private keepAliveTimer?: ReturnType<typeof setTimeout>;
+  private expiryTimer?: ReturnType<typeof setTimeout>;
   private keepAliveMs = 0;
   private lastActivity = Date.now();
   /** Set by the connect handler: what runs each packet. */
@@ -88,11 +92,11 @@ export class Connection implements MethodResponder {
     socket.on("drain", () => this.schedulePump());
     this.parser.on("packet", (p) => this.dispatch(p));
     this.parser.on("error", (err) => this.protocolError(`malformed packet: ${err.message}`));
-    this.timers.push(setTimeout(() => {
+    this.connectTimer = setTimeout(() => {
       if (this.state === "awaiting-connect") {
         this.protocolError(`no CONNECT within ${services.limits.connectTimeoutMs} ms`);
       }
-    }, services.limits.connectTimeoutMs));
+    }, services.limits.connectTimeoutMs);
   }
 
   /** The peer went away; says so if it left half a packet or never got connected. */
@@ -166,15 +170,18 @@ export class Connection implements MethodResponder {
       if (Date.now() - this.lastActivity > this.keepAliveMs * 1.5) {
         return this.close("keep-alive expired");
       }
-      this.timers.push(setTimeout(check, this.keepAliveMs / 2));
+      this.keepAliveTimer = setTimeout(check, this.keepAliveMs / 2);
     };
-    this.timers.push(setTimeout(check, this.keepAliveMs / 2));
+    clearTimeout(this.keepAliveTimer);
+    this.keepAliveTimer = setTimeout(check, this.keepAliveMs / 2);
   }
 
   /** Closes the connection when the client's token expires (plus the allowed skew). */
   expireAt(msFromNow: number): void {
-    this.timers.push(
-      setTimeout(() => this.close("SAS token expired"), Math.min(msFromNow, 2 ** 31 - 1)),
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(
+      () => this.close("SAS token expired"),
+      Math.min(msFromNow, 2 ** 31 - 1),
     );
   }
 
@@ -347,7 +354,7 @@ export class Connection implements MethodResponder {
     if (this.state === "closed") return;
     const wasConnected = this.state === "connected";
     this.state = "closed";
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of [this.connectTimer, this.keepAliveTimer, this.expiryTimer]) clearTimeout(t);
     for (const name of [...this.feeds.keys()]) this.removeFeed(name);
     this.inflight.clear();
     this.inflightBytes = 0;
