@@ -24,6 +24,7 @@ import { HubDeploymentError, parseHubDesired, routesFromConfig } from "./hub_dep
 import { MqttServer, parseHostPort } from "../hub/mqtt/mod.ts";
 import { twinChangeMessage, TwinStore } from "../hub/twin/mod.ts";
 import { startMgmtServer } from "../api/mgmt/mod.ts";
+import { collectStartupGarbage } from "../platform/mod.ts";
 
 export interface Daemon {
   /** Bound ports (useful when the config asked for port 0). */
@@ -201,6 +202,9 @@ export async function startDaemon(config: LoadedConfig, log: Logger): Promise<Da
       mqtt: ports.mqtt,
       mgmt: config.mgmtSocketPath,
     });
+    // Once the startup's garbage is garbage (a timer turn later), return it to the OS.
+    const settle = setTimeout(collectStartupGarbage, 500);
+    closers.push(() => clearTimeout(settle));
     return { ports, close: closeAll };
   } catch (e) {
     await closeAll();

@@ -6,6 +6,8 @@
  * @module
  */
 import process from "node:process";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 interface DenoLike {
   version: { deno: string };
@@ -40,5 +42,22 @@ export function onShutdownSignal(fn: (signal: string) => void): void {
       fired = true;
       fn(sig);
     });
+  }
+}
+
+/**
+ * One full, compacting garbage collection after startup, so what startup left behind (config
+ * parsing, migrations, PKI, module evaluation: ~4 MB of V8 heap pages) goes back to the OS
+ * now; V8's memory reducer would get to it only after ~30-45 s of quiet. The global `gc` is
+ * not exposed by default; a V8 flag set at run time makes it available to new contexts, on
+ * Deno and Node alike. Does nothing where that is not possible.
+ */
+export function collectStartupGarbage(): void {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    gc();
+  } catch {
+    // not essential: the memory reducer does the same later
   }
 }
