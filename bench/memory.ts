@@ -14,14 +14,20 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { freePort, ROOT } from "../test/helpers/ledge.ts";
 import { attribute } from "./memory_attribution.ts";
 import { InspectorSession } from "./memory_inspector.ts";
-import { type BenchLedge, buildBundle, RELEASE_V8_FLAGS, startBenchLedge } from "./memory_ledge.ts";
+import {
+  type BenchLedge,
+  buildBundle,
+  BUNDLE_DENO_DIR,
+  RELEASE_V8_FLAGS,
+  startBenchLedge,
+} from "./memory_ledge.ts";
 import { type ProcMemory, procMemory, round1, smapsBreakdown } from "./memory_proc.ts";
 import { markdown } from "./memory_report.ts";
 import { textPages } from "./memory_text_pages.ts";
@@ -233,7 +239,7 @@ const FLAG_SETS: string[][] = [
   ["--max-old-space-size=96", "--max-semi-space-size=1"],
   ["--max-old-space-size=64", "--max-semi-space-size=1"],
   ["--max-old-space-size=96", "--max-semi-space-size=1", "--no-maglev"],
-  ["--max-old-space-size=96", "--max-semi-space-size=2", "--no-maglev"],
+  RELEASE_V8_FLAGS,
   [...RELEASE_V8_FLAGS, "MALLOC_ARENA_MAX=2"],
   [...RELEASE_V8_FLAGS, "--optimize-for-size"],
   ["--lite-mode"],
@@ -317,7 +323,8 @@ async function main() {
   buildBundle();
   if (onlyArg) return await only(onlyArg.slice("--only=".length));
   const started = performance.now();
-  say("first start of the fresh bundle (V8 writes its code cache)");
+  say("first start of the fresh bundle on an empty Deno cache (V8 writes its code cache)");
+  rmSync(BUNDLE_DENO_DIR, { recursive: true, force: true });
   const firstStart = await idle({});
   say("attributing idle memory to imports");
   const attribution = await attribute();

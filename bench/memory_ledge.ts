@@ -39,6 +39,13 @@ export interface BenchLedgeOptions {
   entry?: "source" | "bundle";
 }
 
+/**
+ * The bundle runs with its own Deno cache directory, as on a device, where the service's cache
+ * (under /var/lib/ledge) holds only ledge's V8 code cache; the shared one of a development
+ * machine holds every script ever run, and its mapped pages would count against ledge.
+ */
+export const BUNDLE_DENO_DIR = join(tmpdir(), "ledge-bench-deno-dir");
+
 /** The bundle `scripts/bundle.sh` writes, which `cross-compile.sh` compiles. */
 export const BUNDLE_MAIN = join(ROOT, "dist/bundle/main.js");
 
@@ -110,7 +117,12 @@ export async function startBenchLedge(o: BenchLedgeOptions = {}): Promise<BenchL
     const t0 = performance.now();
     const proc = spawn(cmd[0], cmd.slice(1), {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", ...o.env },
+      env: {
+        ...process.env,
+        NO_COLOR: "1",
+        ...(o.entry === "bundle" ? { DENO_DIR: BUNDLE_DENO_DIR } : {}),
+        ...o.env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let partial = "";
