@@ -9,7 +9,7 @@
 # build/compile-<target>.log.
 #
 # What is compiled is the bundle (scripts/bundle.sh: src/main.ts tree-shaken and minified into
-# a few chunks, ~1 MB; no node_modules, no toolchain, no tests), with its stamp version.json
+# a few chunks, ~800 KB; no node_modules, no toolchain, no tests), with its stamp version.json
 #   {"version":"<deno.json version>","revision":"<git short rev>[-dirty]","built":..,"deno":..}
 # embedded next to it, which `ledge version` prints (see src/version.ts).
 #
@@ -37,7 +37,7 @@ BUILD="$DIST/build"
 BUNDLE="$BUILD/bundle"
 # The deno CLI's own help text; a denort (runtime only) does not contain it.
 CLI_MARKER="Compile the script into a self contained executable"
-# A ledge binary is denort plus the ~1 MB bundle: payload above this is a bug (e.g. the 95 MB
+# A ledge binary is denort plus the ~800 KB bundle: payload above this is a bug (e.g. the 95 MB
 # deno npm package got embedded).
 MAX_PAYLOAD_MB="${LEDGE_MAX_PAYLOAD_MB:-16}"
 
