@@ -31,9 +31,11 @@ status=${PIPESTATUS[0]}
 set -e
 
 # Deno prints "ok | N passed | M failed"; repeat it in the plain form CI reads.
-summary=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/ledge-test-output.txt | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true)
-passed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p')
-failed=$(echo "$summary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p')
+summary_of() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true; }
+count_of() { echo "$1" | sed -nE "s/.*\\| ([0-9]+) $2.*/\\1/p"; } # count_of SUMMARY passed|failed
+summary=$(summary_of /tmp/ledge-test-output.txt)
+passed=$(count_of "$summary" passed)
+failed=$(count_of "$summary" failed)
 
 if [ $# -eq 0 ]; then
   # What ships is the bundle (cross-compile.sh compiles it): every test that runs ledge as a
@@ -46,9 +48,9 @@ if [ $# -eq 0 ]; then
     tee /tmp/ledge-test-bundle-output.txt
   [ "${PIPESTATUS[0]}" = 0 ] || status=1
   set -e
-  bsummary=$(sed 's/\x1b\[[0-9;]*m//g' /tmp/ledge-test-bundle-output.txt | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true)
-  passed=$(( ${passed:-0} + $(echo "$bsummary" | sed -nE 's/.*\| ([0-9]+) passed.*/\1/p') + 0 ))
-  failed=$(( ${failed:-0} + $(echo "$bsummary" | sed -nE 's/.*\| ([0-9]+) failed.*/\1/p') + 0 ))
+  bsummary=$(summary_of /tmp/ledge-test-bundle-output.txt)
+  passed=$(( ${passed:-0} + $(count_of "$bsummary" passed) + 0 ))
+  failed=$(( ${failed:-0} + $(count_of "$bsummary" failed) + 0 ))
   [ -n "$bsummary" ] || { echo "no test summary from the bundle run"; failed=$(( ${failed:-0} + 1 )); status=1; }
 
   echo "== install script test"

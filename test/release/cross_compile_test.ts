@@ -12,11 +12,13 @@ import { join } from "node:path";
 import process from "node:process";
 import { DENO, ROOT } from "../helpers/ledge.ts";
 
-function crossCompile(env: Record<string, string>, args: string[] = []) {
+/** Runs cross-compile.sh for x86_64 into a temp dist/ with only the runtime given in `env`. */
+function crossCompile(env: Record<string, string>) {
   const dist = mkdtempSync(join(tmpdir(), "ledge-dist-"));
   const clean = { ...process.env };
   for (const k of ["DENORT_BIN", "DENORT_BIN_X86_64", "DENORT_BIN_AARCH64"]) delete clean[k];
-  const r = spawnSync("bash", [join(ROOT, "cross-compile.sh"), "--no-smoke", ...args], {
+  const args = ["--target", "x86_64-unknown-linux-gnu"];
+  const r = spawnSync("bash", [join(ROOT, "cross-compile.sh"), ...args], {
     env: { ...clean, LEDGE_DIST: dist, ...env },
     encoding: "utf8",
     timeout: 300_000,
@@ -26,10 +28,7 @@ function crossCompile(env: Record<string, string>, args: string[] = []) {
 }
 
 Deno.test("cross-compile.sh: no runtime → exit 3, says why, builds nothing", () => {
-  const r = crossCompile({ DENORT_BIN: "/nonexistent/denort" }, [
-    "--target",
-    "x86_64-unknown-linux-gnu",
-  ]);
+  const r = crossCompile({ DENORT_BIN: "/nonexistent/denort" });
   try {
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /cannot build x86_64-unknown-linux-gnu: \/nonexistent\/denort/);
@@ -41,7 +40,7 @@ Deno.test("cross-compile.sh: no runtime → exit 3, says why, builds nothing", (
 });
 
 Deno.test("cross-compile.sh: the full deno CLI is refused as a runtime", () => {
-  const r = crossCompile({ DENORT_BIN_X86_64: DENO }, ["--target", "x86_64-unknown-linux-gnu"]);
+  const r = crossCompile({ DENORT_BIN_X86_64: DENO });
   try {
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /is the full deno CLI, not denort/);
@@ -57,24 +56,13 @@ Deno.test("cross-compile.sh: a binary that fails its smoke test is removed", () 
   const work = mkdtempSync(join(tmpdir(), "ledge-fake-denort-"));
   const fake = join(work, "denort");
   copyFileSync("/bin/true", fake);
-  const dist = mkdtempSync(join(tmpdir(), "ledge-dist-"));
-  const clean = { ...process.env };
-  for (const k of ["DENORT_BIN", "DENORT_BIN_X86_64", "DENORT_BIN_AARCH64"]) delete clean[k];
-  const r = spawnSync(
-    "bash",
-    [join(ROOT, "cross-compile.sh"), "--target", "x86_64-unknown-linux-gnu"],
-    {
-      env: { ...clean, LEDGE_DIST: dist, DENORT_BIN_X86_64: fake },
-      encoding: "utf8",
-      timeout: 300_000,
-    },
-  );
+  const r = crossCompile({ DENORT_BIN_X86_64: fake });
   try {
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /'version' printed '', expected .*; removed/);
-    assert.deepEqual(readdirSync(dist).filter((f) => f.startsWith("ledge-")), []);
+    assert.deepEqual(r.artifacts, []);
     // What deno compile embedded: the bundle and its stamp, nothing from node_modules.
-    const log = readFileSync(join(dist, "build/compile-x86_64-unknown-linux-gnu.log"), "utf8");
+    const log = readFileSync(join(r.dist, "build/compile-x86_64-unknown-linux-gnu.log"), "utf8");
     assert.match(log, /main\.js/);
     assert.match(log, /version\.json/);
     assert.doesNotMatch(log, /node_modules/);
@@ -82,7 +70,7 @@ Deno.test("cross-compile.sh: a binary that fails its smoke test is removed", () 
     assert.ok(files, log);
     assert.ok(files[2] === "KB" || Number(files[1]) < 4, `embedded ${files[0]}`);
   } finally {
-    rmSync(dist, { recursive: true, force: true });
+    rmSync(r.dist, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   }
 });
