@@ -32,7 +32,7 @@ const storeSchema = z.strictObject({
   segment_bytes: z.number().int().min(64 << 10).default(16 << 20),
   /**
    * Recent records kept in memory so consumers that keep up never read the disk. 2 MiB holds
-   * ~5 s of a 2,000 msg/s stream of 256 B messages; a slower consumer reads back from the log.
+   * ~2-3 s of a 2,000 msg/s stream of 256 B messages; a slower consumer reads back from the log.
    */
   tail_cache_bytes: z.number().int().min(0).max(256 << 20).default(2 << 20),
 }).prefault({});

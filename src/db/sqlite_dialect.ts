@@ -45,9 +45,10 @@ class Statement implements SqliteStatement {
 const STATEMENT_CACHE_SIZE = 64;
 
 class Database implements SqliteDatabase {
-  // kysely prepares every query it runs. Without reuse each connect (identity lookup) leaves a
-  // statement for the GC to finalize, and SQLite's memory for them grows with the connection
-  // count; a small LRU keeps it bounded (and skips re-parsing the SQL).
+  // kysely prepares every query it runs. Without reuse every query (each connect's identity
+  // lookup, say) compiles its SQL again and leaves a statement holding SQLite memory until the
+  // GC finalizes it; a small LRU keeps a bounded set instead. Reuse is safe: kysely runs one
+  // query at a time on a connection.
   readonly #statements = new Map<string, Statement>();
   constructor(readonly raw: DatabaseSync) {}
   prepare(sql: string): SqliteStatement {
