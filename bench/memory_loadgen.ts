@@ -12,16 +12,17 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import net from "node:net";
+import type net from "node:net";
 import process from "node:process";
 import {
-  connectFrame,
+  connectClient,
   DISCONNECT,
+  type OnPacket,
   PacketType,
   parsePublish,
   PublishTemplate,
+  runAndReport,
   subscribeFrame,
-  WireFramer,
   writePuback,
 } from "./routed_wire.ts";
 import type { ClientSpec } from "./memory_ledge.ts";
@@ -62,26 +63,14 @@ const note = (e: string) => void (errors.length < 20 && errors.push(e));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let publishing = true;
 
-function open(c: ClientSpec, onPacket: (t: number, f: number, b: Buffer) => void) {
-  return new Promise<net.Socket>((ok, fail) => {
-    const s = net.connect({ host: "127.0.0.1", port: spec.port });
-    s.setNoDelay(true);
-    const timer = setTimeout(() => fail(new Error(`${c.clientId}: no CONNACK in 15 s`)), 15_000);
-    let up = false;
-    const framer = new WireFramer((type, flags, body) => {
-      if (up) return onPacket(type, flags, body);
-      clearTimeout(timer);
-      if (type !== PacketType.connack || body[1] !== 0) {
-        s.destroy();
-        return fail(new Error(`${c.clientId}: CONNACK ${type}/${body[1]}`));
-      }
-      up = true;
-      ok(s);
-    });
-    s.on("data", (d: Buffer) => framer.push(d));
-    s.on("error", (e) => up ? note(`${c.clientId}: ${e.message}`) : fail(e));
-    s.on("close", () => up && publishing && note(`${c.clientId}: closed by broker`));
-    s.once("connect", () => s.write(connectFrame({ ...c, clean: false, keepalive: 600 })));
+function open(c: ClientSpec, onPacket: OnPacket) {
+  return connectClient({
+    port: spec.port,
+    client: c,
+    keepalive: 600,
+    connackTimeoutMs: 15_000,
+    onPacket,
+    onLost: (why, closed) => void ((!closed || publishing) && note(why)),
   });
 }
 
@@ -244,17 +233,4 @@ async function main(): Promise<LoadOutcome> {
   };
 }
 
-const hardStop = setTimeout(() => {
-  process.stdout.write(`RESULT ${JSON.stringify({ fatal: "load generator timed out", errors })}\n`);
-  process.exit(2);
-}, spec.idleHoldMs + spec.durationMs + spec.drainMs + 60_000);
-
-main().then((r) => {
-  clearTimeout(hardStop);
-  process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
-  setTimeout(() => process.exit(0), 100);
-}, (e) => {
-  clearTimeout(hardStop);
-  process.stdout.write(`RESULT ${JSON.stringify({ fatal: String(e), errors })}\n`);
-  setTimeout(() => process.exit(1), 100);
-});
+runAndReport(main, spec.idleHoldMs + spec.durationMs + spec.drainMs + 60_000, errors);

@@ -11,24 +11,22 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import net from "node:net";
+import type net from "node:net";
 import process from "node:process";
 import {
-  connectFrame,
+  connectClient,
   DISCONNECT,
+  type OnPacket,
   PacketType,
   parsePublish,
   PublishTemplate,
+  runAndReport,
   subscribeFrame,
-  WireFramer,
+  type WireClient,
   writePuback,
 } from "./routed_wire.ts";
 
-export interface ClientSpec {
-  clientId: string;
-  username?: string;
-  password?: string;
-}
+export type ClientSpec = WireClient;
 
 export interface LoadConfig {
   port: number;
@@ -108,40 +106,14 @@ let inWindowReceived = 0, inWindowAcked = 0, received = 0, duplicates = 0, qos0 
 let lastDelivery = now();
 let paceStart = now();
 
-function openSocket(
-  spec: ClientSpec,
-  clean: boolean,
-  onPacket: (type: number, flags: number, body: Buffer) => void,
-): Promise<net.Socket> {
-  return new Promise((ok, fail) => {
-    const s = net.connect({ host: "127.0.0.1", port: cfg.port });
-    s.setNoDelay(true);
-    const timer = setTimeout(() => fail(new Error(`${spec.clientId}: no CONNACK in 10 s`)), 10_000);
-    let connected = false;
-    const framer = new WireFramer((type, flags, body) => {
-      if (!connected) {
-        clearTimeout(timer);
-        if (type !== PacketType.connack || body[1] !== 0) {
-          fail(new Error(`${spec.clientId}: CONNACK ${type}/${body[1]}`));
-          s.destroy();
-          return;
-        }
-        connected = true;
-        ok(s);
-        return;
-      }
-      onPacket(type, flags, body);
-    });
-    s.on("data", (d: Buffer) => framer.push(d));
-    s.on("error", (e) => {
-      clearTimeout(timer);
-      if (!connected) fail(e);
-      else errors.push(`${spec.clientId}: ${e.message}`);
-    });
-    s.on("close", () => {
-      if (connected && publishing) errors.push(`${spec.clientId}: socket closed by broker`);
-    });
-    s.once("connect", () => s.write(connectFrame({ ...spec, clean, keepalive: 300 })));
+function openSocket(spec: ClientSpec, onPacket: OnPacket): Promise<net.Socket> {
+  return connectClient({
+    port: cfg.port,
+    client: spec,
+    keepalive: 300,
+    connackTimeoutMs: 10_000,
+    onPacket,
+    onLost: (why, closed) => void ((!closed || publishing) && errors.push(why)),
   });
 }
 
@@ -164,7 +136,7 @@ class Publisher {
   }
 
   async connect(): Promise<void> {
-    this.socket = await openSocket(this.spec, false, (type, _flags, body) => {
+    this.socket = await openSocket(this.spec, (type, _flags, body) => {
       if (type !== PacketType.puback) return;
       const id = body.readUInt16BE(0);
       const seq = this.seqOfId[id];
@@ -222,7 +194,7 @@ async function connectConsumer(): Promise<net.Socket> {
   let subacked: (() => void) | undefined;
   const ref: { socket?: net.Socket } = {};
   const pending: Buffer[] = [];
-  const sock = await openSocket(cfg.consumer, false, (type, flags, body) => {
+  const sock = await openSocket(cfg.consumer, (type, flags, body) => {
     if (type === PacketType.suback) {
       if (body[2] === 0x80) errors.push("consumer: SUBSCRIBE refused");
       subacked?.();
@@ -341,17 +313,4 @@ async function main(): Promise<LoadResult> {
   };
 }
 
-const hardStop = setTimeout(() => {
-  process.stdout.write(`RESULT ${JSON.stringify({ fatal: "load generator timed out", errors })}\n`);
-  process.exit(2);
-}, cfg.warmupMs + cfg.durationMs + cfg.drainMs + 30_000);
-
-main().then((r) => {
-  clearTimeout(hardStop);
-  process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
-  setTimeout(() => process.exit(0), 100);
-}, (e) => {
-  clearTimeout(hardStop);
-  process.stdout.write(`RESULT ${JSON.stringify({ fatal: String(e), errors })}\n`);
-  process.exit(1);
-});
+runAndReport(main, cfg.warmupMs + cfg.durationMs + cfg.drainMs + 30_000, errors);

@@ -1,12 +1,15 @@
 /**
  * Minimal MQTT 3.1.1 wire helpers for the routed throughput load generator: a framer that
  * splits a byte stream into packets without copying whole packets where it can, hand-built
- * QoS 1 PUBLISH and PUBACK frames (the hot path), and mqtt-packet for the rare packets
- * (CONNECT, SUBSCRIBE, DISCONNECT). Loopback benchmarking only.
+ * QoS 1 PUBLISH and PUBACK frames (the hot path), mqtt-packet for the rare packets
+ * (CONNECT, SUBSCRIBE, DISCONNECT), connecting a client, and the RESULT protocol the load
+ * generators (routed_loadgen.ts, memory_loadgen.ts) report with. Loopback benchmarking only.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import net from "node:net";
+import process from "node:process";
 import mqtt from "mqtt-packet";
 
 /** MQTT control packet types used here. */
@@ -159,3 +162,76 @@ export function subscribeFrame(topic: string, packetId: number): Buffer {
 
 /** DISCONNECT. */
 export const DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+/** What a load generator's client needs to CONNECT (SAS credentials for ledge). */
+export interface WireClient {
+  clientId: string;
+  username?: string;
+  password?: string;
+}
+
+/**
+ * Opens a loopback TCP connection to `port`, sends CONNECT (persistent session) and resolves
+ * with the socket once CONNACK accepts it; packets after that go to `onPacket`. A socket error
+ * (`closed` false) or the close (`closed` true) after the CONNACK goes to `onLost`; the caller
+ * decides whether it matters.
+ */
+export function connectClient(o: {
+  port: number;
+  client: WireClient;
+  keepalive: number;
+  connackTimeoutMs: number;
+  onPacket: OnPacket;
+  onLost: (why: string, closed: boolean) => void;
+}): Promise<net.Socket> {
+  const id = o.client.clientId;
+  return new Promise((ok, fail) => {
+    const s = net.connect({ host: "127.0.0.1", port: o.port });
+    s.setNoDelay(true);
+    const timer = setTimeout(
+      () => fail(new Error(`${id}: no CONNACK in ${o.connackTimeoutMs / 1000} s`)),
+      o.connackTimeoutMs,
+    );
+    let connected = false;
+    const framer = new WireFramer((type, flags, body) => {
+      if (connected) return o.onPacket(type, flags, body);
+      clearTimeout(timer);
+      if (type !== PacketType.connack || body[1] !== 0) {
+        s.destroy();
+        return fail(new Error(`${id}: CONNACK ${type}/${body[1]}`));
+      }
+      connected = true;
+      ok(s);
+    });
+    s.on("data", (d: Buffer) => framer.push(d));
+    s.on("error", (e) => {
+      clearTimeout(timer);
+      if (connected) o.onLost(`${id}: ${e.message}`, false);
+      else fail(e);
+    });
+    s.on("close", () => connected && o.onLost(`${id}: socket closed by broker`, true));
+    s.once(
+      "connect",
+      () => s.write(connectFrame({ ...o.client, clean: false, keepalive: o.keepalive })),
+    );
+  });
+}
+
+/**
+ * Runs a load generator's `main` and prints its outcome as one `RESULT {json}` line (what the
+ * parent process parses), or `{fatal, errors}` if it throws or outlives `budgetMs`; then exits.
+ */
+export function runAndReport<T>(main: () => Promise<T>, budgetMs: number, errors: string[]): void {
+  const report = (r: unknown, code: number) => {
+    clearTimeout(hardStop);
+    process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
+    setTimeout(() => process.exit(code), 100); // let stdout drain
+  };
+  const hardStop = setTimeout(() => {
+    process.stdout.write(
+      `RESULT ${JSON.stringify({ fatal: "load generator timed out", errors })}\n`,
+    );
+    process.exit(2);
+  }, budgetMs);
+  main().then((r) => report(r, 0), (e) => report({ fatal: String(e), errors }, 1));
+}
