@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { buildSasToken, resourceUri } from "../src/identity/mod.ts";
+import { moduleCredentials } from "./routed_wire.ts";
 import { manifest } from "../test/fixtures/manifest.ts";
 import { type Ledge, startLedge, waitFor } from "../test/helpers/ledge.ts";
 
@@ -23,13 +23,7 @@ function io(pid: number): { writeBytes: number; wchar: number } {
 
 function connect(ledge: Ledge, moduleId: string, key: string) {
   return mqtt.connectAsync(`mqtt://127.0.0.1:${ledge.mqttPort}`, {
-    clientId: `edge1/${moduleId}`,
-    username: `localhost/edge1/${moduleId}/?api-version=2021-04-12`,
-    password: buildSasToken(
-      resourceUri("localhost", "edge1", moduleId),
-      key,
-      Math.floor(Date.now() / 1000) + 3600,
-    ),
+    ...moduleCredentials(moduleId, key),
     protocolVersion: 4,
     clean: false,
     reconnectPeriod: 0,

@@ -8,19 +8,19 @@
  */
 import { Buffer } from "node:buffer";
 import { readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import type net from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { buildSasToken, resourceUri } from "../src/identity/mod.ts";
 import { manifest } from "../test/fixtures/manifest.ts";
 import { startLedge } from "../test/helpers/ledge.ts";
 import {
-  connectFrame,
+  connectClient,
+  moduleCredentials,
+  type OnPacket,
   PacketType,
   parsePublish,
   PublishTemplate,
   subscribeFrame,
-  WireFramer,
   writePuback,
 } from "./routed_wire.ts";
 
@@ -36,36 +36,14 @@ function rssMb(pid: number): number {
 }
 
 /** A raw MQTT connection for module `moduleId` of edge1; resolves after CONNACK. */
-function open(
-  port: number,
-  moduleId: string,
-  key: string,
-  onPacket: (t: number, f: number, b: Buffer) => void,
-) {
-  return new Promise<net.Socket>((ok, fail) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.setNoDelay(true);
-    let connected = false;
-    const framer = new WireFramer((t, f, b) => {
-      if (!connected && t === PacketType.connack) {
-        connected = true;
-        return b[1] === 0 ? ok(s) : fail(new Error(`CONNACK ${b[1]}`));
-      }
-      onPacket(t, f, b);
-    });
-    s.on("data", (d: Buffer) => framer.push(d));
-    s.on("error", fail);
-    s.write(connectFrame({
-      clientId: `edge1/${moduleId}`,
-      username: `localhost/edge1/${moduleId}/?api-version=2021-04-12`,
-      password: buildSasToken(
-        resourceUri("localhost", "edge1", moduleId),
-        key,
-        Math.floor(Date.now() / 1000) + 3600,
-      ),
-      clean: false,
-      keepalive: 0,
-    }));
+function open(port: number, moduleId: string, key: string, onPacket: OnPacket) {
+  return connectClient({
+    port,
+    client: moduleCredentials(moduleId, key),
+    keepalive: 0,
+    connackTimeoutMs: 30_000,
+    onPacket,
+    onLost: () => {}, // the replay's own deadline reports a stall
   });
 }
 

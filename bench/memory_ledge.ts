@@ -13,7 +13,7 @@ import { join } from "node:path";
 import process from "node:process";
 import yaml from "js-yaml";
 import { call } from "../src/api/mgmt/client.ts";
-import { buildSasToken, resourceUri } from "../src/identity/sas.ts";
+import { moduleCredentials } from "./routed_wire.ts";
 import { DENO, freePort, MAIN, ROOT } from "../test/helpers/ledge.ts";
 import { parseTraceGc } from "./memory_proc.ts";
 
@@ -166,16 +166,7 @@ export async function startBenchLedge(o: BenchLedgeOptions = {}): Promise<BenchL
       const r = await call<{ primaryKey: string }>(socketPath, "POST", "/identities", {
         id: `edge1/${module}`,
       });
-      const expiry = Math.floor(Date.now() / 1000) + 6 * 3600;
-      return {
-        clientId: `edge1/${module}`,
-        username: `localhost/edge1/${module}/?api-version=2021-04-12`,
-        password: buildSasToken(
-          resourceUri("localhost", "edge1", module),
-          r.body.primaryKey,
-          expiry,
-        ),
-      };
+      return moduleCredentials(module, r.body.primaryKey, 6 * 3600);
     },
     async stop() {
       ledge.proc.kill("SIGTERM");

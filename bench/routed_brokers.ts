@@ -23,8 +23,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { manifest } from "../test/fixtures/manifest.ts";
 import { DENO, freePort, ROOT, startLedge } from "../test/helpers/ledge.ts";
-import { buildSasToken, resourceUri } from "../src/identity/sas.ts";
 import type { ClientSpec } from "./routed_loadgen.ts";
+import { moduleCredentials } from "./routed_wire.ts";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -168,15 +168,10 @@ export async function startLedgeBroker(
       ledge.proc = proc;
       await waitForLine(proc, /ledge is running/, "ledge under the probe", 30_000);
     }
-    const expiry = Math.floor(Date.now() / 1000) + 3600;
     const spec = (m: string, i: number): ClientSpec => {
       const key = /SharedAccessKey=([^;]+)/.exec(conns[i])?.[1];
       if (!key) throw new Error(`no SharedAccessKey in ${conns[i]}`);
-      return {
-        clientId: `edge1/${m}`,
-        username: `localhost/edge1/${m}/?api-version=2021-04-12`,
-        password: buildSasToken(resourceUri("localhost", "edge1", m), key, expiry),
-      };
+      return moduleCredentials(m, key);
     };
     const intervalMs = 10; // config default of store.fsync_interval_ms
     return {

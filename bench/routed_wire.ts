@@ -11,6 +11,7 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import process from "node:process";
 import mqtt from "mqtt-packet";
+import { buildSasToken, resourceUri } from "../src/identity/mod.ts";
 
 /** MQTT control packet types used here. */
 export const PacketType = {
@@ -168,6 +169,26 @@ export interface WireClient {
   clientId: string;
   username?: string;
   password?: string;
+}
+
+/**
+ * MQTT credentials of module `moduleId` of device edge1 on a ledge whose hostname is localhost
+ * (the benchmarks' setup): IoT Hub's client id and user name, a SAS token valid `ttlSecs`.
+ */
+export function moduleCredentials(
+  moduleId: string,
+  key: string,
+  ttlSecs = 3600,
+): Required<WireClient> {
+  return {
+    clientId: `edge1/${moduleId}`,
+    username: `localhost/edge1/${moduleId}/?api-version=2021-04-12`,
+    password: buildSasToken(
+      resourceUri("localhost", "edge1", moduleId),
+      key,
+      Math.floor(Date.now() / 1000) + ttlSecs,
+    ),
+  };
 }
 
 /**
